@@ -1,0 +1,110 @@
+"""Shared test personas: one province, two communes, an agency in each, and officials whose
+scopes differ, so every list and detail can be tested for its refusals too."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from tinhso.core import services
+from tinhso.core.models import AdministrativeUnit, Agency, AgencyKind, Role, UnitLevel, User
+
+
+@dataclass
+class World:
+    province: AdministrativeUnit
+    commune_a: AdministrativeUnit
+    commune_b: AdministrativeUnit
+    department_agency: Agency
+    agency_a: Agency
+    agency_b: Agency
+    desk_a: User
+    desk_b: User
+    specialist_dept: User
+    provincial_leader: User
+    administrator: User
+    citizen: User
+    nobody: User
+
+
+def _official(username: str, agency: Agency, *roles: str) -> User:
+    user = services.official_save(
+        actor=None, username=username, full_name=username.title(), agency=agency, roles=roles
+    )
+    user.set_password("secret-pass-1")
+    user.save(update_fields=["password"])
+    return user
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    # The production hasher is slow on purpose; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(db) -> World:
+    province = services.unit_create(
+        actor=None,
+        code="19",
+        name="Thái Nguyên",
+        level=UnitLevel.PROVINCE,
+        division_type="tỉnh",
+    )
+    commune_a = services.unit_create(
+        actor=None,
+        code="05443",
+        name="Phường Phan Đình Phùng",
+        level=UnitLevel.COMMUNE,
+        parent=province,
+        division_type="phường",
+    )
+    commune_b = services.unit_create(
+        actor=None,
+        code="05710",
+        name="Phường Linh Sơn",
+        level=UnitLevel.COMMUNE,
+        parent=province,
+        division_type="phường",
+    )
+    department_agency = services.agency_save(
+        actor=None,
+        code="000.00.04.H55",
+        name="Sở Tư pháp",
+        kind=AgencyKind.PROVINCIAL_DEPARTMENT,
+        unit=province,
+    )
+    agency_a = services.agency_save(
+        actor=None,
+        code="000.00.21.H55",
+        name="UBND phường Phan Đình Phùng",
+        kind=AgencyKind.COMMUNE_COMMITTEE,
+        unit=commune_a,
+    )
+    agency_b = services.agency_save(
+        actor=None,
+        code="000.00.22.H55",
+        name="UBND phường Linh Sơn",
+        kind=AgencyKind.COMMUNE_COMMITTEE,
+        unit=commune_b,
+    )
+    citizen = User.objects.create_user(
+        username="citizen", password="secret-pass-1", kind="citizen", personal_id="019090000001"
+    )
+    nobody = User.objects.create_user(username="nobody", password="secret-pass-1")
+    return World(
+        province=province,
+        commune_a=commune_a,
+        commune_b=commune_b,
+        department_agency=department_agency,
+        agency_a=agency_a,
+        agency_b=agency_b,
+        desk_a=_official("desk.a", agency_a, Role.DESK_OFFICER),
+        desk_b=_official("desk.b", agency_b, Role.DESK_OFFICER),
+        specialist_dept=_official("specialist.stp", department_agency, Role.SPECIALIST),
+        provincial_leader=_official("leader.province", department_agency, Role.PROVINCIAL_LEADER),
+        administrator=_official("admin.province", department_agency, Role.ADMINISTRATOR),
+        citizen=citizen,
+        nobody=nobody,
+    )

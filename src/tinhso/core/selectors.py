@@ -1,0 +1,117 @@
+"""Read queries for the shared registers. Every list and detail goes through `scope`."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from tinhso.core.errors import NotFound
+from tinhso.core.models import (
+    AdministrativeUnit,
+    Agency,
+    AuditRecord,
+    CalendarOverride,
+    ProvinceCalendar,
+    UnitLevel,
+    User,
+    UserKind,
+)
+from tinhso.core.scoping import scope
+from tinhso.core.working_calendar import OfficeHours, WorkingCalendar
+
+M = TypeVar("M", bound=models.Model)
+
+
+def get_in_scope(queryset: QuerySet[M], user: Any, pk: Any) -> M:
+    """One row of `queryset` that `user` may see; NotFound otherwise (also when it exists
+    outside the user's scope, so the answer does not reveal what lies beyond it)."""
+    try:
+        return scope(queryset, user).get(pk=pk)
+    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFound() from exc
+
+
+def province_by_code(code: str | None = None) -> AdministrativeUnit:
+    """The current province with `code` (default: the deployment's own province)."""
+    wanted = code or settings.TINHSO_PROVINCE_CODE
+    province = AdministrativeUnit.objects.filter(
+        level=UnitLevel.PROVINCE,
+        code=f"{int(wanted):02d}" if wanted.isdigit() else wanted,
+        valid_until__isnull=True,
+    ).first()
+    if province is None:
+        raise NotFound(_("No province with code %(code)s.") % {"code": wanted})
+    return province
+
+
+def working_calendar_for(province: AdministrativeUnit) -> WorkingCalendar:
+    """The province's calendar: its office hours and its overrides over the national one."""
+    office = ProvinceCalendar.objects.filter(province=province).first()
+    hours = OfficeHours.parse(office.office_hours) if office else OfficeHours()
+    overrides = {
+        o.date: o.kind == "workday"
+        for o in CalendarOverride.objects.filter(province=province).only("date", "kind")
+    }
+    return WorkingCalendar(office_hours=hours, overrides=overrides)
+
+
+def units_list(user: Any, *, query: str = "", include_retired: bool = False) -> QuerySet:
+    qs = AdministrativeUnit.objects.select_related("parent")
+    if not include_retired:
+        qs = qs.filter(valid_until__isnull=True)
+    if query:
+        qs = qs.filter(Q(name__icontains=query) | Q(code__startswith=query))
+    return scope(qs, user)
+
+
+def agencies_list(user: Any, *, query: str = "", kind: str = "") -> QuerySet[Agency]:
+    qs = (
+        Agency.objects.select_related("unit")
+        .annotate(official_count=Count("officials", distinct=True))
+        .order_by("name")
+    )
+    if query:
+        qs = qs.filter(Q(name__icontains=query) | Q(code__icontains=query))
+    if kind:
+        qs = qs.filter(kind=kind)
+    return scope(qs, user)
+
+
+def officials_list(
+    user: Any, *, query: str = "", agency_id: int | None = None, role: str = ""
+) -> QuerySet[User]:
+    qs = (
+        User.objects.filter(kind=UserKind.OFFICIAL)
+        .select_related("agency", "department")
+        .prefetch_related("roles")
+    )
+    if query:
+        qs = qs.filter(
+            Q(full_name__icontains=query) | Q(username__icontains=query) | Q(email__icontains=query)
+        )
+    if agency_id:
+        qs = qs.filter(agency_id=agency_id)
+    if role:
+        qs = qs.filter(roles__role=role)
+    return scope(qs, user)
+
+
+def audit_for_object(obj: models.Model) -> QuerySet[AuditRecord]:
+    """The trail of one object. Callers have already checked the object is in scope."""
+    return AuditRecord.objects.filter(
+        object_type=ContentType.objects.get_for_model(type(obj)), object_id=str(obj.pk)
+    ).select_related("object_type")
+
+
+def audit_list(user: Any, *, action: str = "", actor: str = "") -> QuerySet[AuditRecord]:
+    qs = AuditRecord.objects.select_related("object_type")
+    if action:
+        qs = qs.filter(action__startswith=action)
+    if actor:
+        qs = qs.filter(actor_label__icontains=actor)
+    return scope(qs, user)

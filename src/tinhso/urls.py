@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from tinhso.api import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", api.urls),
+    path("", include("tinhso.health.urls")),
+    path("", include("tinhso.core.urls")),
+]
