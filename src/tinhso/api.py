@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.security import django_auth
@@ -31,7 +32,7 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return api.create_response(
         request,
-        {"code": "unauthenticated", "message": "Sign in or present valid credentials."},
+        {"code": "unauthenticated", "message": _("Sign in or present valid credentials.")},
         status=401,
     )
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from tinhso.core import services
 from tinhso.core.models import (
@@ -439,7 +440,7 @@ def demo_accounts() -> list[dict[str, str]]:
         user = users.get(username)
         if user is None:
             continue
-        roles = ", ".join(user.role_labels()) or ("Superuser" if user.is_superuser else "")
+        roles = ", ".join(user.role_labels()) or (str(_("Superuser")) if user.is_superuser else "")
         result.append(
             {
                 "username": username,

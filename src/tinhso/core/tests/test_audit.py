@@ -134,3 +134,14 @@ def test_audit_is_shown_on_the_objects_page(client, world):
     client.force_login(world.provincial_leader)
     page = client.get(reverse("core:agency_detail", args=[world.agency_a.pk])).content.decode()
     assert "agency.create" in page
+
+
+def test_the_trail_reads_in_words_with_field_labels_and_names(client, world):
+    services.official_set_roles(
+        actor=world.administrator, official=world.desk_a, roles=["desk_officer", "specialist"]
+    )
+    client.force_login(world.provincial_leader)
+    page = client.get(reverse("core:official_detail", args=[world.desk_a.pk])).content.decode()
+    assert "thay đổi vai trò" in page  # "roles changed"
+    assert "Cán bộ một cửa, Chuyên viên" in page  # role labels, not codes
+    assert "UBND phường Phan Đình Phùng" in page  # the agency by name, not its id

@@ -1,0 +1,106 @@
+"""How an audit record reads to a person: the action in words, and each changed field with
+its label and its value before and after (related rows by name, roles by their labels)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tinhso.core.models import AuditRecord, Role
+
+ACTION_LABELS: dict[str, Any] = {
+    "create": _("created"),
+    "update": _("changed"),
+    "delete": _("deleted"),
+    "retire": _("retired"),
+    "roles": _("roles changed"),
+    "activate": _("activated"),
+    "deactivate": _("deactivated"),
+    "successors": _("successors recorded"),
+    "override_add": _("calendar override saved"),
+    "override_remove": _("calendar override removed"),
+    "office_hours": _("office hours changed"),
+}
+SOURCE_LABELS: dict[str, Any] = {
+    "web": _("web"),
+    "api": _("API"),
+    "cli": _("command line"),
+    "admin": _("administration"),
+    "demo": _("demo data"),
+    "task": _("background task"),
+}
+EXTRA_FIELD_LABELS: dict[str, Any] = {
+    "roles": _("roles"),
+    "successors": _("successors"),
+    "is_active": _("active"),
+    "office_hours": _("office hours"),
+}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    label: str
+    before: str
+    after: str
+
+
+def action_label(record: AuditRecord) -> str:
+    verb = record.action.rsplit(".", 1)[-1]
+    return str(ACTION_LABELS.get(verb, record.action))
+
+
+def source_label(record: AuditRecord) -> str:
+    return str(SOURCE_LABELS.get(record.source, record.source))
+
+
+def _display(model: type[models.Model] | None, name: str, value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if name == "roles" and isinstance(value, list):
+        return ", ".join(str(Role(v).label) if v in Role.values else str(v) for v in value)
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if isinstance(value, list):
+        return ", ".join(_display(model, name, item) for item in value) or "—"
+    if model is not None:
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            field = None
+        if field is not None and field.is_relation and field.related_model is not None:
+            related = field.related_model._default_manager.filter(pk=value).first()
+            return str(related) if related is not None else f"#{value}"
+        if field is not None and getattr(field, "choices", None):
+            return str(dict(field.flatchoices).get(value, value))
+    return str(value)
+
+
+def _label(model: type[models.Model] | None, name: str) -> str:
+    if name in EXTRA_FIELD_LABELS:
+        return str(EXTRA_FIELD_LABELS[name])
+    if model is not None:
+        try:
+            return str(getattr(model._meta.get_field(name), "verbose_name", name))
+        except FieldDoesNotExist:
+            pass
+    return name.replace("_", " ")
+
+
+def field_changes(record: AuditRecord) -> list[FieldChange]:
+    """The fields whose value differs between before and after (all of them on creation)."""
+    model = record.object_type.model_class()
+    before = record.before or {}
+    after = record.after or {}
+    changes = []
+    for name in list(dict.fromkeys([*before, *after])):
+        old, new = before.get(name), after.get(name)
+        if record.before is not None and record.after is not None and old == new:
+            continue
+        changes.append(
+            FieldChange(_label(model, name), _display(model, name, old), _display(model, name, new))
+        )
+    return changes
