@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "tinhso.core",
+    "tinhso.catalog",
+    "tinhso.dossiers",
 ]
 
 MIDDLEWARE = [
@@ -150,3 +152,8 @@ LOGGING = {
 # The province this deployment serves (official code from `vietnam-provinces`; 19 = Thái Nguyên).
 TINHSO_PROVINCE_CODE = env_str("TINHSO_PROVINCE_CODE", "19")
 TINHSO_PROVINCE_NAME = env_str("TINHSO_PROVINCE_NAME", "Thái Nguyên")
+
+# Dossier rules (index 766, rule 2.1): more than one supplement request makes a dossier late.
+TINHSO_LATE_AFTER_SECOND_SUPPLEMENT = env_bool("TINHSO_LATE_AFTER_SECOND_SUPPLEMENT", True)
+# An open dossier is "due soon" when this many working days or fewer are left.
+TINHSO_DUE_SOON_WORKING_DAYS = env_int("TINHSO_DUE_SOON_WORKING_DAYS", 1)

@@ -43,9 +43,13 @@ def _follow(obj: Any, lookup: str) -> Any:
 def scope_values(obj: models.Model) -> tuple[int | None, str]:
     """The agency id and unit path an object hangs on, as its model's `scope_fields` say."""
     fields: ScopeFields = getattr(type(obj), "scope_fields", ScopeFields())
-    agency = _follow(obj, fields.agency) if fields.agency else None
+    agency_lookup = fields.agency if isinstance(fields.agency, str | None) else fields.agency[0]
+    unit_lookup = (
+        fields.unit_path if isinstance(fields.unit_path, str | None) else fields.unit_path[0]
+    )
+    agency = _follow(obj, agency_lookup) if agency_lookup else None
     agency_id = agency.pk if isinstance(agency, models.Model) else agency
-    unit_path = (_follow(obj, fields.unit_path) or "") if fields.unit_path else ""
+    unit_path = (_follow(obj, unit_lookup) or "") if unit_lookup else ""
     return agency_id, unit_path
 
 

@@ -82,6 +82,7 @@ class AgencyKind(models.TextChoices):
     PROVINCIAL_DEPARTMENT = "provincial_department", _("Provincial department or equivalent")
     PUBLIC_SERVICE_CENTRE = "public_service_centre", _("Public administration service centre")
     POLICE = "police", _("Police")
+    SOCIAL_INSURANCE = "social_insurance", _("Social insurance")
     COMMUNE_COMMITTEE = "commune_committee", _("Commune People's Committee")
     OTHER = "other", _("Other")
 

@@ -30,9 +30,19 @@ M = TypeVar("M", bound=models.Model)
 class ScopeFields:
     """Lookups from a scoped model to its unit path, owning agency and owning person."""
 
-    unit_path: str | None = None
-    agency: str | None = None
+    unit_path: str | tuple[str, ...] | None = None
+    agency: str | tuple[str, ...] | None = None
     owner: str | None = None
+
+
+def _any_of(lookups: str | tuple[str, ...], suffix: str, value: object) -> Q:
+    """`lookup=value` for one lookup, or an OR over several (a dossier transferred to
+    another agency is visible to both)."""
+    names = (lookups,) if isinstance(lookups, str) else lookups
+    condition = Q()
+    for name in names:
+        condition |= Q(**{f"{name}{suffix}": value})
+    return condition
 
 
 @dataclass(frozen=True)
@@ -92,9 +102,9 @@ def scope_filter(model: type[models.Model], user_scope: UserScope) -> Q | None:
             return Q(**{fields.owner: user_scope.owner_id})
         return Q(pk__in=[])
     if user_scope.agency_id is not None and fields.agency:
-        return Q(**{fields.agency: user_scope.agency_id})
+        return _any_of(fields.agency, "", user_scope.agency_id)
     if user_scope.unit_path and fields.unit_path:
-        return Q(**{f"{fields.unit_path}__startswith": user_scope.unit_path})
+        return _any_of(fields.unit_path, "__startswith", user_scope.unit_path)
     return Q(pk__in=[])
 
 

@@ -1,49 +1,10 @@
-"""The database itself refuses to change audit records (and, on PostgreSQL, to delete them).
-
-SQLite keeps the DELETE guard in the application only: its test runner empties tables with
-DELETE, which a trigger would stop; PostgreSQL empties them with TRUNCATE, which it allows."""
+"""The database itself refuses to change audit records (and, on PostgreSQL, to delete them)."""
 
 from django.db import migrations
 
-SQLITE_FORWARD = [
-    """
-    CREATE TRIGGER core_auditrecord_no_update BEFORE UPDATE ON core_auditrecord
-    BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;
-    """,
-]
-SQLITE_BACKWARD = ["DROP TRIGGER IF EXISTS core_auditrecord_no_update;"]
+from tinhso.core.append_only import migration_functions
 
-POSTGRES_FORWARD = [
-    """
-    CREATE OR REPLACE FUNCTION core_auditrecord_append_only() RETURNS trigger AS $$
-    BEGIN
-        RAISE EXCEPTION 'audit records are append-only' USING ERRCODE = 'insufficient_privilege';
-    END;
-    $$ LANGUAGE plpgsql;
-    """,
-    """
-    CREATE TRIGGER core_auditrecord_no_change BEFORE UPDATE OR DELETE ON core_auditrecord
-    FOR EACH ROW EXECUTE FUNCTION core_auditrecord_append_only();
-    """,
-]
-POSTGRES_BACKWARD = [
-    "DROP TRIGGER IF EXISTS core_auditrecord_no_change ON core_auditrecord;",
-    "DROP FUNCTION IF EXISTS core_auditrecord_append_only();",
-]
-
-
-def forward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    statements = {"sqlite": SQLITE_FORWARD, "postgresql": POSTGRES_FORWARD}.get(vendor, [])
-    for sql in statements:
-        schema_editor.execute(sql)
-
-
-def backward(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    statements = {"sqlite": SQLITE_BACKWARD, "postgresql": POSTGRES_BACKWARD}.get(vendor, [])
-    for sql in statements:
-        schema_editor.execute(sql)
+forward, backward = migration_functions("core_auditrecord")
 
 
 class Migration(migrations.Migration):
