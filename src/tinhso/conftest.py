@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from tinhso.browser_fixtures import browser_page, browser_world, chromium_browser  # noqa: F401
 from tinhso.core import services
 from tinhso.core.models import AdministrativeUnit, Agency, AgencyKind, Role, UnitLevel, User
 

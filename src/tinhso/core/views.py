@@ -170,7 +170,7 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
     can_edit = request.user.is_superuser or request.user.has_role(Role.ADMINISTRATOR)
     context = {
         "province": province,
-        "office_hours": calendar.office_hours.format(),
+        "office_hours": calendar.office_hours.format().replace(",", ", "),
         "overrides": province.calendar_overrides.order_by("-date"),
         "kinds": OverrideKind.choices,
         "result": result,
