@@ -1,0 +1,192 @@
+"""Read queries for dossiers: inboxes per role, search, and a dossier's deadline status.
+Everything goes through `scope`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from tinhso.core.errors import NotFound
+from tinhso.core.models import Role
+from tinhso.core.scoping import scope
+from tinhso.dossiers import deadlines
+from tinhso.dossiers.models import Dossier
+from tinhso.dossiers.services import calendar_for_agency
+from tinhso.dossiers.states import (
+    CLOCK_RUNNING_STATUSES,
+    OPEN_STATUSES,
+    RULES,
+    Status,
+    allowed_actions,
+)
+
+INBOXES = ("to_receive", "to_process", "due_soon", "overdue", "returned", "to_return", "all")
+
+
+def dossiers_visible(user: Any) -> QuerySet[Dossier]:
+    return scope(
+        Dossier.objects.select_related(
+            "procedure", "agency", "transfer_agency", "assignee", "current_step", "department"
+        ),
+        user,
+    )
+
+
+def dossier_get(user: Any, *, pk: int | None = None, code: str | None = None) -> Dossier:
+    qs = dossiers_visible(user)
+    try:
+        return qs.get(pk=pk) if pk is not None else qs.get(code=code)
+    except (Dossier.DoesNotExist, ValueError) as exc:
+        raise NotFound() from exc
+
+
+def _due_soon_seconds(dossier_or_none: Dossier | None = None) -> int:
+    return settings.TINHSO_DUE_SOON_WORKING_DAYS * 8 * 3600
+
+
+def open_timeliness(dossier: Dossier, *, at: datetime | None = None) -> str:
+    """Within deadline / due soon / overdue / paused for an open dossier."""
+    calendar = calendar_for_agency(dossier.agency)
+    clock = deadlines.Clock(
+        dossier.budget_seconds,
+        dossier.consumed_seconds,
+        dossier.clock_running,
+        dossier.clock_resumed_at,
+        dossier.due_at,
+    )
+    return deadlines.classify_open(
+        clock=clock,
+        calendar=calendar,
+        at=at or timezone.now(),
+        due_soon_seconds=settings.TINHSO_DUE_SOON_WORKING_DAYS * calendar.office_hours.day_seconds,
+        received=dossier.received_at is not None,
+    )
+
+
+def remaining_working_seconds(dossier: Dossier, *, at: datetime | None = None) -> int | None:
+    if dossier.received_at is None or not dossier.is_open:
+        return None
+    calendar = calendar_for_agency(dossier.agency)
+    clock = deadlines.Clock(
+        dossier.budget_seconds,
+        dossier.consumed_seconds,
+        dossier.clock_running,
+        dossier.clock_resumed_at,
+        dossier.due_at,
+    )
+    return clock.remaining_at(calendar, at or timezone.now())
+
+
+def inbox(
+    user: Any,
+    box: str,
+    *,
+    query: str = "",
+    procedure_code: str = "",
+    at: datetime | None = None,
+) -> QuerySet[Dossier]:
+    """The dossiers of one inbox for `user`, newest first (due soonest first for deadlines).
+
+    - to_receive: submitted online or by post, waiting at the desk;
+    - to_process: in processing at the user's step (assigned to them, or unassigned in
+      their department for leaders);
+    - due_soon / overdue: open dossiers with a running clock close to or past the deadline
+      (approximated in calendar time from the stored deadline);
+    - returned: sent back to the user's step, or back from a transfer;
+    - to_return: approved or rejected, waiting for the desk to return the result.
+    """
+    now = at or timezone.now()
+    qs = dossiers_visible(user)
+    if box == "to_receive":
+        qs = qs.filter(status=Status.SUBMITTED).order_by("submitted_at")
+    elif box == "to_process":
+        qs = qs.filter(status__in=[Status.RECEIVED, Status.IN_PROCESSING])
+        if user.has_role(Role.SPECIALIST) and not user.has_role(
+            Role.DEPARTMENT_LEADER, Role.AGENCY_LEADER
+        ):
+            qs = qs.filter(assignee=user)
+        qs = qs.order_by("due_at")
+    elif box == "due_soon":
+        horizon = calendar_horizon(user, now)
+        qs = qs.filter(
+            status__in=CLOCK_RUNNING_STATUSES, due_at__gte=now, due_at__lte=horizon
+        ).order_by("due_at")
+    elif box == "overdue":
+        qs = qs.filter(status__in=CLOCK_RUNNING_STATUSES, due_at__lt=now).order_by("due_at")
+    elif box == "returned":
+        qs = qs.filter(
+            status=Status.IN_PROCESSING,
+            events__action__in=["send_back", "transfer_return"],
+            events__seq=models_f_version(),
+        ).order_by("-submitted_at")
+    elif box == "to_return":
+        qs = qs.filter(status__in=[Status.APPROVED, Status.REJECTED]).order_by("processed_at")
+    elif box != "all":
+        raise NotFound()
+    if query:
+        qs = qs.filter(
+            Q(code__icontains=query)
+            | Q(applicant_name__icontains=query)
+            | Q(applicant_id_number=query)
+            | Q(procedure__name__icontains=query)
+        )
+    if procedure_code:
+        qs = qs.filter(procedure__code=procedure_code)
+    return qs
+
+
+def models_f_version():
+    from django.db.models import F
+
+    return F("version")
+
+
+def calendar_horizon(user: Any, now: datetime) -> datetime:
+    """The instant `TINHSO_DUE_SOON_WORKING_DAYS` working days from now, in the calendar of
+    the user's province."""
+    if getattr(user, "agency", None) is None:
+        from datetime import timedelta
+
+        return now + timedelta(days=settings.TINHSO_DUE_SOON_WORKING_DAYS)
+    calendar = calendar_for_agency(user.agency)
+    return calendar.due(now, settings.TINHSO_DUE_SOON_WORKING_DAYS)
+
+
+def inbox_counts(user: Any, *, at: datetime | None = None) -> dict[str, int]:
+    return {box: inbox(user, box, at=at).count() for box in INBOXES if box != "all"}
+
+
+def actions_for(user: Any, dossier: Dossier) -> list[str]:
+    """The transitions `user` may offer as buttons on the dossier page."""
+    roles: set[str] = set()
+    if dossier.owner_id == getattr(user, "pk", None):
+        roles.add("applicant")
+    if getattr(user, "kind", "") == "official":
+        roles |= set(user.role_set)
+        holder = dossier.transfer_agency_id or dossier.agency_id
+        if user.agency_id not in (holder, dossier.agency_id):
+            roles = set()
+    actions = allowed_actions(dossier.status, roles)
+    if dossier.status == Status.TRANSFERRED:
+        if user.agency_id == dossier.transfer_agency_id:
+            actions = [a for a in actions if a == "transfer_return"]
+        else:
+            actions = [a for a in actions if a == "apologize"]
+    return [a for a in actions if a in RULES]
+
+
+__all__ = [
+    "INBOXES",
+    "OPEN_STATUSES",
+    "actions_for",
+    "dossier_get",
+    "dossiers_visible",
+    "inbox",
+    "inbox_counts",
+    "open_timeliness",
+    "remaining_working_seconds",
+]
