@@ -228,7 +228,7 @@ def _begin(
     at: datetime | None = None,
 ) -> _Context:
     locked = (
-        Dossier.objects.select_for_update()
+        Dossier.objects.select_for_update(of=("self",))
         .select_related("agency__unit", "procedure", "current_step")
         .get(pk=dossier.pk)
     )
