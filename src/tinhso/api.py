@@ -11,6 +11,7 @@ from ninja.security import django_auth
 
 from tinhso.core.api import router as core_router
 from tinhso.core.errors import DomainError
+from tinhso.dossiers.api import router as dossiers_router
 
 api = NinjaAPI(
     title="Tỉnh Số API",
@@ -38,3 +39,4 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 
 
 api.add_router("/v1", core_router)
+api.add_router("/v1", dossiers_router)
