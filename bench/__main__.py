@@ -7,9 +7,13 @@ import os
 import platform
 import sys
 
-from bench import calendar_bench, scope_bench
+from bench import calendar_bench, dossier_bench, scope_bench
 
-BENCHMARKS = {"calendar": calendar_bench.run, "scope": scope_bench.run}
+BENCHMARKS = {
+    "calendar": calendar_bench.run,
+    "scope": scope_bench.run,
+    "dossiers": dossier_bench.run,
+}
 
 
 def main() -> None:

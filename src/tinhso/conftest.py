@@ -39,6 +39,16 @@ def _official(username: str, agency: Agency, *roles: str) -> User:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_calendar_cache():
+    # Primary keys repeat across tests (each rolls back): never reuse a cached calendar.
+    from tinhso.core.selectors import invalidate_calendar_cache
+
+    invalidate_calendar_cache()
+    yield
+    invalidate_calendar_cache()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings) -> None:
     # The production hasher is slow on purpose; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

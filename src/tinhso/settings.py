@@ -157,3 +157,5 @@ TINHSO_PROVINCE_NAME = env_str("TINHSO_PROVINCE_NAME", "Thái Nguyên")
 TINHSO_LATE_AFTER_SECOND_SUPPLEMENT = env_bool("TINHSO_LATE_AFTER_SECOND_SUPPLEMENT", True)
 # An open dossier is "due soon" when this many working days or fewer are left.
 TINHSO_DUE_SOON_WORKING_DAYS = env_int("TINHSO_DUE_SOON_WORKING_DAYS", 1)
+# How long a process keeps a province's working calendar before reading it again.
+TINHSO_CALENDAR_CACHE_SECONDS = env_int("TINHSO_CALENDAR_CACHE_SECONDS", 60)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -49,15 +50,44 @@ def province_by_code(code: str | None = None) -> AdministrativeUnit:
     return province
 
 
-def working_calendar_for(province: AdministrativeUnit) -> WorkingCalendar:
-    """The province's calendar: its office hours and its overrides over the national one."""
-    office = ProvinceCalendar.objects.filter(province=province).first()
+# Every deadline needs the province's calendar; building it costs two queries and the
+# holiday tables, so each process keeps it for a short while. A change made through the
+# services clears this process's copy at once; other processes see it within the TTL.
+_calendar_cache: dict[int, tuple[float, WorkingCalendar]] = {}
+
+
+def invalidate_calendar_cache(province_id: int | None = None) -> None:
+    if province_id is None:
+        _calendar_cache.clear()
+    else:
+        _calendar_cache.pop(province_id, None)
+
+
+def working_calendar_for_id(province_id: int) -> WorkingCalendar:
+    """The calendar of the province with primary key `province_id` (cached)."""
+    now = time.monotonic()
+    cached = _calendar_cache.get(province_id)
+    if cached is not None and now - cached[0] < settings.TINHSO_CALENDAR_CACHE_SECONDS:
+        return cached[1]
+    office = ProvinceCalendar.objects.filter(province_id=province_id).first()
     hours = OfficeHours.parse(office.office_hours) if office else OfficeHours()
     overrides = {
         o.date: o.kind == "workday"
-        for o in CalendarOverride.objects.filter(province=province).only("date", "kind")
+        for o in CalendarOverride.objects.filter(province_id=province_id).only("date", "kind")
     }
-    return WorkingCalendar(office_hours=hours, overrides=overrides)
+    calendar = WorkingCalendar(office_hours=hours, overrides=overrides)
+    _calendar_cache[province_id] = (now, calendar)
+    return calendar
+
+
+def working_calendar_for(province: AdministrativeUnit) -> WorkingCalendar:
+    """The province's calendar: its office hours and its overrides over the national one."""
+    return working_calendar_for_id(province.pk)
+
+
+def province_id_of(unit: AdministrativeUnit) -> int:
+    """The primary key of the province a unit belongs to (the root of its path; no query)."""
+    return int(unit.path.strip("/").split("/")[0])
 
 
 def units_list(user: Any, *, query: str = "", include_retired: bool = False) -> QuerySet:

@@ -31,6 +31,7 @@ from tinhso.core.models import (
     UserKind,
 )
 from tinhso.core.scoping import can_see
+from tinhso.core.selectors import invalidate_calendar_cache
 from tinhso.core.working_calendar import OfficeHours
 
 #: The date the two-level local government (34 provinces) took effect.
@@ -487,7 +488,13 @@ def province_calendar_set_office_hours(
         after={"office_hours": normalised},
         source=source,
     )
+    _calendar_changed(province)
     return calendar
+
+
+def _calendar_changed(province: AdministrativeUnit) -> None:
+    invalidate_calendar_cache(province.pk)
+    transaction.on_commit(lambda: invalidate_calendar_cache(province.pk))
 
 
 @transaction.atomic
@@ -524,6 +531,7 @@ def calendar_override_add(
         after=snapshot(override, ("date", "kind", "reason")),
         source=source,
     )
+    _calendar_changed(province)
     return override
 
 
@@ -545,6 +553,7 @@ def calendar_override_remove(
         before=before,
         source=source,
     )
+    _calendar_changed(province)
 
 
 __all__ = [

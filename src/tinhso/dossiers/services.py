@@ -23,7 +23,7 @@ from tinhso.catalog.models import DocumentRequirement, Procedure, ProcedureBundl
 from tinhso.core.audit import actor_label
 from tinhso.core.errors import Conflict, IllegalTransition, OutOfScope, ValidationFailed
 from tinhso.core.models import Agency, AgencyKind, Department, Role, User, UserKind
-from tinhso.core.selectors import working_calendar_for
+from tinhso.core.selectors import province_id_of, working_calendar_for_id
 from tinhso.core.working_calendar import WorkingCalendar
 from tinhso.dossiers import deadlines, hooks
 from tinhso.dossiers.models import (
@@ -101,7 +101,7 @@ def _now(at: datetime | None) -> datetime:
 
 
 def calendar_for_agency(agency: Agency) -> WorkingCalendar:
-    return working_calendar_for(agency.unit.province())
+    return working_calendar_for_id(province_id_of(agency.unit))
 
 
 def _next_code(agency: Agency, at: datetime) -> str:

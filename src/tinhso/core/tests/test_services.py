@@ -170,3 +170,19 @@ def test_bad_office_hours_are_refused_with_the_expected_format(world):
         services.province_calendar_set_office_hours(
             actor=None, province=world.province, office_hours="sáng 7 giờ"
         )
+
+
+def test_a_calendar_change_is_seen_at_once_by_the_next_deadline(world):
+    from tinhso.core.selectors import working_calendar_for
+
+    assert working_calendar_for(world.province).is_working_day(date(2027, 2, 12))
+    services.calendar_override_add(
+        actor=None,
+        province=world.province,
+        day=date(2027, 2, 12),
+        kind="dayoff",
+        reason="Nghỉ bù",
+    )
+    assert not working_calendar_for(world.province).is_working_day(date(2027, 2, 12))
+    services.calendar_override_remove(actor=None, province=world.province, day=date(2027, 2, 12))
+    assert working_calendar_for(world.province).is_working_day(date(2027, 2, 12))
