@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from tinhso.core.models import AuditRecord, Role
@@ -61,7 +62,8 @@ def _display(model: type[models.Model] | None, name: str, value: Any) -> str:
     if value is None or value == "":
         return "—"
     if name == "roles" and isinstance(value, list):
-        return ", ".join(str(Role(v).label) if v in Role.values else str(v) for v in value)
+        labels = ", ".join(str(Role(v).label) if v in Role.values else str(v) for v in value)
+        return labels or "—"
     if isinstance(value, bool):
         return str(_("yes") if value else _("no"))
     if isinstance(value, list):
@@ -101,6 +103,10 @@ def field_changes(record: AuditRecord) -> list[FieldChange]:
         if record.before is not None and record.after is not None and old == new:
             continue
         changes.append(
-            FieldChange(_label(model, name), _display(model, name, old), _display(model, name, new))
+            FieldChange(
+                capfirst(_label(model, name)),
+                _display(model, name, old),
+                _display(model, name, new),
+            )
         )
     return changes
