@@ -17,6 +17,7 @@ ACTION_LABELS: dict[str, Any] = {
     "create": _("created"),
     "update": _("changed"),
     "delete": _("deleted"),
+    "import": _("imported"),
     "retire": _("retired"),
     "roles": _("roles changed"),
     "activate": _("activated"),
