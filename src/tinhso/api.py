@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.security import django_auth
 
+from tinhso.catalog.api import router as catalog_router
 from tinhso.core.api import router as core_router
 from tinhso.core.errors import DomainError
 from tinhso.dossiers.api import router as dossiers_router
@@ -39,4 +40,5 @@ def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRespo
 
 
 api.add_router("/v1", core_router)
+api.add_router("/v1", catalog_router)
 api.add_router("/v1", dossiers_router)

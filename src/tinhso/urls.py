@@ -8,5 +8,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("", include("tinhso.health.urls")),
+    path("catalog/", include("tinhso.catalog.urls")),
+    path("dossiers/", include("tinhso.dossiers.urls")),
     path("", include("tinhso.core.urls")),
 ]

@@ -175,6 +175,16 @@ PROVINCIAL_AGENCIES: tuple[AgencySpec, ...] = (
     ),
 )
 
+#: Added after the communes with its own number, so the communes' codes stay as they were.
+SOCIAL_INSURANCE_CODE = f"000.00.99.{PROVINCE_SUFFIX}"
+SOCIAL_INSURANCE = AgencySpec(
+    "bhxh",
+    "Bảo hiểm xã hội tỉnh Thái Nguyên",
+    "BHXH tỉnh",
+    AgencyKind.SOCIAL_INSURANCE,
+    (("thu", "Phòng Quản lý thu – sổ, thẻ"), ("chedo", "Phòng Chế độ bảo hiểm xã hội")),
+)
+
 COMMUNE_DEPARTMENTS: tuple[tuple[str, str], ...] = (
     ("vp", "Văn phòng HĐND và UBND"),
     ("kt", "Phòng Kinh tế"),
@@ -275,11 +285,13 @@ class DemoResult:
     agencies: int
     departments: int
     officials: int
+    dossiers: int = 0
 
 
 @transaction.atomic
-def demo_load() -> DemoResult:
-    """Load the demo province (idempotent)."""
+def demo_load(*, dossiers: bool = True) -> DemoResult:
+    """Load the demo province (idempotent); `dossiers=False` leaves out the ~300 demo
+    dossiers (the slowest part, for tests about the province alone)."""
     services.units_load(actor=None, province_code=PROVINCE_CODE, source="demo")
     province = AdministrativeUnit.objects.get(
         level=UnitLevel.PROVINCE, code=PROVINCE_CODE, valid_until__isnull=True
@@ -399,6 +411,24 @@ def demo_load() -> DemoResult:
             "Trung tâm Phục vụ hành chính công",
         )
 
+    insurance = services.agency_save(
+        actor=None,
+        code=SOCIAL_INSURANCE_CODE,
+        name=SOCIAL_INSURANCE.name,
+        short_name=SOCIAL_INSURANCE.short_name,
+        kind=SOCIAL_INSURANCE.kind,
+        unit=province,
+        source="demo",
+    )
+    counts["agencies"] += 1
+    staff_agency(
+        insurance,
+        SOCIAL_INSURANCE.slug,
+        SOCIAL_INSURANCE.departments,
+        SOCIAL_INSURANCE.leader_title,
+        "Bộ phận Một cửa",
+    )
+
     admin = User.objects.filter(username="admin").first()
     if admin is None:
         User.objects.create_superuser(
@@ -408,6 +438,19 @@ def demo_load() -> DemoResult:
             full_name="Quản trị viên hệ thống",
         )
         User.objects.filter(username="admin").update(password=password_hash)
+
+    # The catalog app builds on core, so it is imported here rather than at the top.
+    from tinhso.catalog.demo import DEMO_CATALOG, load_demo_catalog
+
+    if DEMO_CATALOG.exists():
+        load_demo_catalog()
+
+    # Last, on top of the agencies, officials and catalog: dossiers at every stage.
+    from tinhso.catalog.models import Procedure
+    from tinhso.dossiers.demo import load_demo_dossiers
+
+    if dossiers and Procedure.objects.filter(is_active=True).exists():
+        counts["dossiers"] = load_demo_dossiers()
     return DemoResult(**counts)
 
 

@@ -10,9 +10,11 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from tinhso.catalog.models import Procedure
 from tinhso.core.errors import NotFound
-from tinhso.core.models import Role
+from tinhso.core.models import Agency, Department, Role, User, UserKind
 from tinhso.core.scoping import scope
+from tinhso.core.text import fold_vietnamese
 from tinhso.dossiers import deadlines
 from tinhso.dossiers.models import Dossier
 from tinhso.dossiers.services import calendar_for_agency
@@ -179,14 +181,79 @@ def actions_for(user: Any, dossier: Dossier) -> list[str]:
     return [a for a in actions if a in RULES]
 
 
+# --- what the desk's forms offer ---------------------------------------------------------------
+
+
+def procedures_for_agency(agency: Agency) -> QuerySet[Procedure]:
+    """The procedures in force that `agency` implements, by its kind or by name."""
+    return (
+        Procedure.objects.filter(is_active=True)
+        .filter(
+            Q(agency_kinds__icontains=f'"{agency.kind}"') | Q(agencies=agency) | Q(agency_kinds=[])
+        )
+        .distinct()
+        .order_by("code")
+    )
+
+
+def holder_id(dossier: Dossier) -> int:
+    return dossier.transfer_agency_id or dossier.agency_id
+
+
+def holder_departments(dossier: Dossier) -> QuerySet[Department]:
+    return Department.objects.filter(agency_id=holder_id(dossier)).order_by(
+        "is_one_stop_desk", "name"
+    )
+
+
+def holder_officials(dossier: Dossier) -> QuerySet[User]:
+    """The officials of the agency holding the dossier who can handle it."""
+    return (
+        User.objects.filter(
+            agency_id=holder_id(dossier),
+            kind=UserKind.OFFICIAL,
+            is_active=True,
+            roles__role__in=[Role.SPECIALIST, Role.DEPARTMENT_LEADER, Role.AGENCY_LEADER],
+        )
+        .select_related("department")
+        .distinct()
+        .order_by("department__name", "full_name")
+    )
+
+
+def transfer_targets(dossier: Dossier) -> QuerySet[Agency]:
+    province_path = "/" + dossier.unit_path.strip("/").split("/")[0] + "/"
+    return (
+        Agency.objects.filter(is_active=True, unit__path__startswith=province_path)
+        .exclude(pk=dossier.agency_id)
+        .order_by("kind", "name")
+    )
+
+
+def search_procedures(agency: Agency, query: str, limit: int = 100) -> list[Procedure]:
+    procedures = list(procedures_for_agency(agency).only("pk", "code", "name"))
+    words = fold_vietnamese(query).split()
+    if words:
+        procedures = [
+            p for p in procedures if all(w in fold_vietnamese(f"{p.code} {p.name}") for w in words)
+        ]
+    return procedures[:limit]
+
+
 __all__ = [
     "INBOXES",
     "OPEN_STATUSES",
     "actions_for",
     "dossier_get",
     "dossiers_visible",
+    "holder_departments",
+    "holder_id",
+    "holder_officials",
     "inbox",
     "inbox_counts",
     "open_timeliness",
+    "procedures_for_agency",
     "remaining_working_seconds",
+    "search_procedures",
+    "transfer_targets",
 ]

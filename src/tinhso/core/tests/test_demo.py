@@ -20,7 +20,7 @@ from tinhso.core.models import (
 
 @pytest.fixture
 def demo(db):
-    return demo_load()
+    return demo_load(dossiers=False)
 
 
 def test_demo_is_thai_nguyen_after_the_merger_with_its_communes(demo):
@@ -56,7 +56,7 @@ def test_loading_the_demo_twice_creates_no_duplicates(demo):
         AdministrativeUnit.objects.count(),
         AuditRecord.objects.count(),
     )
-    demo_load()
+    demo_load(dossiers=False)
     assert counts == (
         Agency.objects.count(),
         User.objects.count(),

@@ -1,0 +1,158 @@
+"""The demo dossiers: a realistic mix of states at the demo agencies, made through the
+services, deterministic, and loaded once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import Count
+
+from tinhso.catalog.models import DocumentRequirement, Field, Procedure, WorkflowStep
+from tinhso.core.demo import demo_load
+from tinhso.core.models import Agency, Role
+from tinhso.core.working_calendar import VIETNAM_TZ
+from tinhso.dossiers.demo import load_demo_dossiers
+from tinhso.dossiers.models import Dossier, DossierEvent
+from tinhso.dossiers.states import OPEN_STATUSES, Status
+
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=VIETNAM_TZ)
+
+#: A small catalog shaped like the demo's: (code, name, agency kinds, agency codes, days,
+#: workflow as (step, role, department code, share)).
+CATALOG = (
+    (
+        "1.001193",
+        "Đăng ký khai sinh",
+        ["commune_committee"],
+        [],
+        "3",
+        [
+            ("Tiếp nhận hồ sơ", Role.DESK_OFFICER, "motcua", "10"),
+            ("Thẩm định, trình ký", Role.SPECIALIST, "vp", "50"),
+            ("Phê duyệt", Role.AGENCY_LEADER, "", "30"),
+            ("Trả kết quả", Role.DESK_OFFICER, "motcua", "10"),
+        ],
+    ),
+    (
+        "1.004194",
+        "Đăng ký thường trú",
+        ["police"],
+        [],
+        "7",
+        [
+            ("Tiếp nhận hồ sơ", Role.DESK_OFFICER, "", "15"),
+            ("Thẩm định hồ sơ", Role.SPECIALIST, "pc06", "60"),
+            ("Phê duyệt", Role.DEPARTMENT_LEADER, "pc06", "25"),
+        ],
+    ),
+    (
+        "2.000488",
+        "Cấp Phiếu lý lịch tư pháp cho công dân Việt Nam",
+        [],
+        ["000.00.04.H55"],
+        "10",
+        [
+            ("Thẩm định", Role.SPECIALIST, "hctp", "60"),
+            ("Trình lãnh đạo phòng", Role.DEPARTMENT_LEADER, "hctp", "20"),
+            ("Phê duyệt", Role.AGENCY_LEADER, "", "20"),
+        ],
+    ),
+    (
+        "1.000000",
+        "Cấp thẻ bảo hiểm y tế cho trẻ em dưới 6 tuổi",
+        ["social_insurance"],
+        [],
+        "0.5",
+        [],
+    ),
+)
+
+
+def make_catalog() -> list[Procedure]:
+    field = Field.objects.get_or_create(code="demo", defaults={"name": "Thủ tục mẫu"})[0]
+    procedures = []
+    for code, name, kinds, agency_codes, days, steps in CATALOG:
+        if Procedure.objects.filter(code=code).exists():
+            continue  # the demo catalog has it already
+        procedure = Procedure.objects.create(
+            code=code,
+            name=name,
+            field=field,
+            level="commune",
+            agency_kinds=kinds,
+            processing_days=Decimal(days),
+            result_type=f"Kết quả: {name}",
+        )
+        procedure.agencies.set(Agency.objects.filter(code__in=agency_codes))
+        for position, doc in enumerate(("Tờ khai", "Giấy tờ chứng minh"), start=1):
+            DocumentRequirement.objects.create(procedure=procedure, position=position, name=doc)
+        for position, (step, role, department, share) in enumerate(steps, start=1):
+            WorkflowStep.objects.create(
+                procedure=procedure,
+                position=position,
+                name=step,
+                role=role,
+                department_code=department,
+                share_percent=Decimal(share),
+            )
+        procedures.append(procedure)
+    return procedures
+
+
+def test_demo_dossiers_are_a_realistic_mix_made_once(db):
+    # One test: loading the demo province and three hundred dossiers takes a few seconds.
+    demo_load(dossiers=False)
+    make_catalog()
+    created = load_demo_dossiers(now=NOW)
+    assert 280 <= created == Dossier.objects.count() <= 300
+    _over_sixty_days_and_never_in_the_future()
+    _every_state_a_desk_sees()
+    _events_in_office_hours_and_in_order()
+    assert load_demo_dossiers(now=NOW) == 0
+    assert Dossier.objects.count() == created
+
+
+def _over_sixty_days_and_never_in_the_future() -> None:
+    first = Dossier.objects.order_by("submitted_at").first().submitted_at
+    assert (NOW - first).days <= 61
+    assert not Dossier.objects.filter(submitted_at__gt=NOW).exists()
+    assert not DossierEvent.objects.filter(at__gt=NOW).exists()
+
+
+def _every_state_a_desk_sees() -> None:
+    statuses = dict(Dossier.objects.values_list("status").annotate(n=Count("pk")))
+    for status in (
+        Status.SUBMITTED,
+        Status.RECEIVED,
+        Status.IN_PROCESSING,
+        Status.TRANSFERRED,
+        Status.SUPPLEMENT_REQUESTED,
+        Status.APPROVED,
+        Status.DONE,
+        Status.REFUSED,
+        Status.WITHDRAWN,
+    ):
+        assert statuses.get(status, 0) >= 2, (status, statuses)
+    assert statuses[Status.DONE] > sum(statuses.get(s, 0) for s in OPEN_STATUSES) / 2
+    done = dict(
+        Dossier.objects.filter(status=Status.DONE).values_list("timeliness").annotate(n=Count("pk"))
+    )
+    assert done.get("early", 0) > done.get("on_time", 0) > 0, done
+    assert done.get("late", 0) > 0, done
+    assert Dossier.objects.filter(apology_count__gt=0).exists()
+    assert Dossier.objects.filter(status=Status.IN_PROCESSING, due_at__lt=NOW).exists()
+    assert set(Dossier.objects.values_list("channel", flat=True)) == {"desk", "online", "post"}
+    assert Dossier.objects.values("agency").distinct().count() >= 20
+
+
+def _events_in_office_hours_and_in_order() -> None:
+    previous: dict[int, datetime] = {}
+    events = DossierEvent.objects.order_by("dossier", "seq").values_list("dossier", "at")
+    for dossier_id, at in events:
+        local = at.astimezone(VIETNAM_TZ)
+        assert local.weekday() < 5, local
+        clock = local.strftime("%H:%M:%S")
+        assert "07:30" <= clock <= "11:30:00" or "13:00" <= clock <= "17:00:00", local
+        assert at >= previous.get(dossier_id, at)
+        previous[dossier_id] = at
