@@ -641,3 +641,26 @@ def test_the_command_reports_a_file_that_is_not_utf8(db, tmp_path):
     path.write_bytes('{"code": "Nguyễn"}\n'.encode("utf-16"))
     with pytest.raises(CommandError, match="line 1: not UTF-8"):
         call_command("dossiers", "import", str(path))
+
+
+def test_the_export_of_the_demo_dossiers_imports_into_an_empty_database_unchanged(db):
+    from tinhso.core.demo import demo_load
+    from tinhso.dossiers.demo import load_demo_dossiers
+
+    from .test_demo import NOW, make_catalog
+
+    demo_load(dossiers=False)
+    make_catalog()
+    load_demo_dossiers(now=NOW)
+    original = export_text()
+    counts = (Dossier.objects.count(), DossierEvent.objects.count(), StepVisit.objects.count())
+    assert counts[0] >= 280
+    empty_dossier_tables()
+    result = import_text(original)
+    assert not result.errors and result.created == counts[0]
+    assert (
+        Dossier.objects.count(),
+        DossierEvent.objects.count(),
+        StepVisit.objects.count(),
+    ) == counts
+    assert export_text() == original
