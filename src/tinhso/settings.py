@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "tinhso.core",
     "tinhso.catalog",
     "tinhso.dossiers",
+    "tinhso.integration",
 ]
 
 MIDDLEWARE = [

@@ -6,11 +6,35 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
 EventHook = Callable[[int], None]
 _hooks: list[EventHook] = []
+
+#: Hooks that run inside the transition's transaction, with the event itself: whatever they
+#: write (an outbox message) commits or rolls back together with the change.
+InTransactionHook = Callable[[Any], None]
+_in_transaction: list[InTransactionHook] = []
+
+
+def register_in_transaction(hook: InTransactionHook) -> InTransactionHook:
+    if hook not in _in_transaction:
+        _in_transaction.append(hook)
+    return hook
+
+
+def unregister_in_transaction(hook: InTransactionHook) -> None:
+    if hook in _in_transaction:
+        _in_transaction.remove(hook)
+
+
+def run_in_transaction(event: Any) -> None:
+    """Called by the services right after an event is written; an exception here rolls the
+    whole transition back (nothing is half-done)."""
+    for hook in list(_in_transaction):
+        hook(event)
 
 
 def register(hook: EventHook) -> EventHook:

@@ -182,6 +182,7 @@ def _append_event(ctx: _Context, action: str, reason: str = "") -> DossierEvent:
         reason=reason,
         data=ctx.data,
     )
+    hooks.run_in_transaction(event)
     transaction.on_commit(lambda: hooks.fire(event.pk))
     return event
 
