@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tinhso.integration.request_log.ApiRequestLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -163,3 +164,30 @@ TINHSO_CALENDAR_CACHE_SECONDS = env_int("TINHSO_CALENDAR_CACHE_SECONDS", 60)
 
 # Public address of the portal, used in the tracking links (and their QR codes) printed on slips.
 TINHSO_PUBLIC_BASE_URL = env_str("TINHSO_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+
+# Integration platform (docs/integration.md). Outbox: a message still failing after this age
+# goes to the dead-letter queue; a worker's claim on a message lasts this long.
+TINHSO_OUTBOX_MAX_AGE_SECONDS = env_int("TINHSO_OUTBOX_MAX_AGE_SECONDS", 86400)
+TINHSO_OUTBOX_LEASE_SECONDS = env_int("TINHSO_OUTBOX_LEASE_SECONDS", 60)
+# Readiness fails above this many due or dead messages, and (when required) with no live worker.
+TINHSO_OUTBOX_BACKLOG_LIMIT = env_int("TINHSO_OUTBOX_BACKLOG_LIMIT", 10000)
+TINHSO_REQUIRE_WORKER = env_bool("TINHSO_REQUIRE_WORKER", False)
+# The national public-service portal (Cổng DVC quốc gia); by default our own simulator.
+TINHSO_NATIONAL_PORTAL_URL = env_str(
+    "TINHSO_NATIONAL_PORTAL_URL", "http://127.0.0.1:8000/sim/national-portal"
+)
+TINHSO_NATIONAL_PORTAL_TIMEOUT = env_int("TINHSO_NATIONAL_PORTAL_TIMEOUT", 10)
+# The built-in simulators under /sim/ (no authentication: turn them off in production), and a
+# delay each simulator answer waits, to rehearse a slow partner (fault tests, the demo).
+TINHSO_SIMULATORS = env_bool("TINHSO_SIMULATORS", True)
+TINHSO_SIMULATOR_DELAY_SECONDS = env_int("TINHSO_SIMULATOR_DELAY_SECONDS", 0)
+
+# The national population database (the built-in simulator by default) and how long to wait.
+TINHSO_POPULATION_URL = env_str("TINHSO_POPULATION_URL", "http://127.0.0.1:8000/sim/population")
+TINHSO_POPULATION_TIMEOUT = env_int("TINHSO_POPULATION_TIMEOUT", 5)
+
+# The header other systems send their API key in (docs/integration.md).
+TINHSO_API_KEY_HEADER = env_str("TINHSO_API_KEY_HEADER", "X-API-Key")
+# Queue a django-tasks `deliver_outbox` task after each commit that writes outbox messages
+# (for deployments that run a task worker, `tinhso db_worker`); off: `tinhso outbox work` polls.
+TINHSO_OUTBOX_KICK_TASK = env_bool("TINHSO_OUTBOX_KICK_TASK", False)

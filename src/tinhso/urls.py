@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -10,5 +11,9 @@ urlpatterns = [
     path("", include("tinhso.health.urls")),
     path("catalog/", include("tinhso.catalog.urls")),
     path("dossiers/", include("tinhso.dossiers.urls")),
+    path("integration/", include("tinhso.integration.urls")),
     path("", include("tinhso.core.urls")),
 ]
+
+if settings.TINHSO_SIMULATORS:
+    urlpatterns.insert(0, path("sim/", include("tinhso.integration.simulators.urls")))

@@ -31,6 +31,7 @@ from tinhso.core.models import Agency, Role, UserKind
 from tinhso.dossiers import selectors, services, uploads
 from tinhso.dossiers.models import DocumentKind, Dossier, DossierDocument, ReturnMethod
 from tinhso.dossiers.states import RULES, Action, Channel, OpenTimeliness, Status, Timeliness
+from tinhso.integration import access_log
 
 PAGE_SIZE = 50
 UPLOAD_ACCEPT = ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
@@ -267,6 +268,13 @@ def _action_forms(user: Any, dossier: Dossier) -> list[dict[str, Any]]:
 @require_GET
 def dossier_detail(request: HttpRequest, pk: int) -> HttpResponse:
     dossier = _dossier_or_404(request.user, pk)
+    access_log.record_access(
+        actor=request.user,
+        subject_id_number=dossier.applicant_id_number,
+        purpose="xem hồ sơ",
+        dossier_code=dossier.code,
+        source="dossier_view",
+    )
     events = list(dossier.events.select_related("actor", "agency").order_by("seq"))
     timeline = [
         {

@@ -257,9 +257,20 @@ def import_text(text: str, **kwargs: Any) -> ImportResult:
 def empty_dossier_tables() -> None:
     """Empty every dossier table under the ORM's feet. Events refuse DELETE on PostgreSQL,
     but TRUNCATE fires no row trigger (SQLite guards only UPDATE, so DELETE works there)."""
+    from tinhso.integration.models import OutboxMessage
+
+    # The outbox goes too: its messages are keyed by dossier code, and codes come back.
     tables = [
         model._meta.db_table
-        for model in (DossierEvent, StepVisit, DossierDocument, Dossier, Bundle, DossierCodeCounter)
+        for model in (
+            DossierEvent,
+            StepVisit,
+            DossierDocument,
+            Dossier,
+            Bundle,
+            DossierCodeCounter,
+            OutboxMessage,
+        )
     ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

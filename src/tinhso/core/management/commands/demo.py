@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from typing import Any
 
 from django.core.management import call_command
@@ -28,4 +31,19 @@ class Command(BaseCommand):
         if options["no_serve"]:
             return
         self.stdout.write(f"serving on http://{options['addrport']}/ (Ctrl+C stops)")
-        call_command("runserver", options["addrport"], use_reloader=False)
+        # The outbox worker delivers to the built-in simulators while the demo runs.
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "tinhso", "outbox", "work", "--worker", "demo"],
+            env={
+                **os.environ,
+                "TINHSO_NATIONAL_PORTAL_URL": os.environ.get(
+                    "TINHSO_NATIONAL_PORTAL_URL",
+                    f"http://{options['addrport']}/sim/national-portal",
+                ),
+            },
+        )
+        try:
+            call_command("runserver", options["addrport"], use_reloader=False)
+        finally:
+            worker.terminate()
+            worker.wait(10)
