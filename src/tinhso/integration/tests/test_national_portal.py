@@ -288,3 +288,16 @@ def test_a_refused_connection_is_retryable(db, settings):
     with pytest.raises(outbox.DeliveryFailed) as failed:
         national_portal.deliver(message)
     assert failed.value.retryable
+
+
+def test_push_catalog_command_queues_each_changed_procedure_once(desk):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("outbox", "push-catalog", stdout=out)
+    assert out.getvalue().strip() == "queued: 1"
+    out = StringIO()
+    call_command("outbox", "push-catalog", stdout=out)
+    assert out.getvalue().strip() == "queued: 0"

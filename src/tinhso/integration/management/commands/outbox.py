@@ -25,6 +25,7 @@ class Command(BaseCommand):
         work.add_argument("--worker", default=None, help="name in the heartbeat table")
         work.add_argument("--limit", type=int, default=50, help="messages per round")
         sub.add_parser("status", help="messages per adapter and state")
+        sub.add_parser("push-catalog", help="queue every changed procedure for the national portal")
         retry = sub.add_parser("retry", help="put a dead message back in the queue")
         retry.add_argument("id", type=int)
         discard = sub.add_parser("discard", help="give up on a dead or waiting message")
@@ -41,6 +42,11 @@ class Command(BaseCommand):
             )
             delivered = worker.run(once=options["once"])
             self.stderr.write(f"{worker.name}: {delivered} delivered")
+            return
+        if action == "push-catalog":
+            from tinhso.integration.adapters.national_portal import push_catalog
+
+            self.stdout.write(f"queued: {push_catalog(actor=None)}")
             return
         if action == "status":
             rows = (
