@@ -68,6 +68,9 @@ INSTALLED_APPS = [
     "tinhso.catalog",
     "tinhso.dossiers",
     "tinhso.integration",
+    "tinhso.eid",
+    "tinhso.notifications",
+    "tinhso.portal",
 ]
 
 MIDDLEWARE = [
