@@ -151,7 +151,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("TINHSO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # WeasyPrint reports every rendering step at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "weasyprint.progress": {"level": "WARNING"},
+    },
 }
 
 # The province this deployment serves (official code from `vietnam-provinces`; 19 = Thái Nguyên).
@@ -194,3 +199,21 @@ TINHSO_API_KEY_HEADER = env_str("TINHSO_API_KEY_HEADER", "X-API-Key")
 # Queue a django-tasks `deliver_outbox` task after each commit that writes outbox messages
 # (for deployments that run a task worker, `tinhso db_worker`); off: `tinhso outbox work` polls.
 TINHSO_OUTBOX_KICK_TASK = env_bool("TINHSO_OUTBOX_KICK_TASK", False)
+
+# National e-ID sign-in for citizens and businesses (OpenID Connect, authorization code + PKCE;
+# docs/integration.md). By default the built-in simulated provider under /sim/eid.
+TINHSO_EID_ISSUER = env_str("TINHSO_EID_ISSUER", "http://127.0.0.1:8000/sim/eid")
+TINHSO_EID_CLIENT_ID = env_str("TINHSO_EID_CLIENT_ID", "tinhso-portal")
+TINHSO_EID_CLIENT_SECRET = env_str("TINHSO_EID_CLIENT_SECRET", "demo-secret")
+TINHSO_EID_SCOPES = env_str("TINHSO_EID_SCOPES", "openid profile")
+TINHSO_EID_TIMEOUT = env_int("TINHSO_EID_TIMEOUT", 5)
+# A citizen's or business's session ends this many seconds after signing in with the e-ID.
+TINHSO_CITIZEN_SESSION_SECONDS = env_int("TINHSO_CITIZEN_SESSION_SECONDS", 1800)
+
+# Notifications to applicants (docs/integration.md#notifications-email-and-sms): the SMS
+# gateway (a dotted path to an `SmsGateway`; default the simulator, which stores what it
+# "sent") and the sender of the emails, which go through Django's EMAIL_BACKEND.
+TINHSO_SMS_BACKEND = env_str("TINHSO_SMS_BACKEND", "tinhso.notifications.sms.SimulatedSmsGateway")
+TINHSO_NOTIFY_FROM_EMAIL = env_str(
+    "TINHSO_NOTIFY_FROM_EMAIL", "no-reply@dichvucong.thainguyen.gov.vn"
+)

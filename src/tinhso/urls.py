@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from tinhso.api import api
+from tinhso.portal import views as portal_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -12,6 +13,10 @@ urlpatterns = [
     path("catalog/", include("tinhso.catalog.urls")),
     path("dossiers/", include("tinhso.dossiers.urls")),
     path("integration/", include("tinhso.integration.urls")),
+    path("eid/", include("tinhso.eid.urls")),
+    path("portal/", include("tinhso.portal.urls")),
+    # The slips' QR codes point at <base>/track/<code>.
+    path("track/<str:code>", portal_views.track_redirect, name="track_redirect"),
     path("", include("tinhso.core.urls")),
 ]
 

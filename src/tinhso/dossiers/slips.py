@@ -17,7 +17,6 @@ from decimal import Decimal
 from typing import Any
 
 import segno
-from django.conf import settings
 from django.db import models
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -27,6 +26,7 @@ from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from tinhso.core.models import Agency, Role
+from tinhso.dossiers.links import tracking_url
 from tinhso.dossiers.models import ApplicantKind, DocumentKind, Dossier, DossierEvent
 from tinhso.dossiers.states import Action, Channel, Status
 
@@ -161,10 +161,6 @@ def place_name(agency: Agency) -> str:
 class TrackingQR:
     link: str
     svg: str
-
-
-def tracking_url(dossier: Dossier) -> str:
-    return f"{settings.TINHSO_PUBLIC_BASE_URL.rstrip('/')}/track/{dossier.code}"
 
 
 def tracking_qr(dossier: Dossier) -> TrackingQR:

@@ -8,4 +8,5 @@ app_name = "sim"
 urlpatterns = [
     path("national-portal/", include("tinhso.integration.simulators.national_portal")),
     path("population/", include("tinhso.integration.simulators.population")),
+    path("eid/", include("tinhso.eid.simulator")),
 ]

@@ -130,8 +130,9 @@ def test_a_transition_that_fails_after_the_outbox_hook_leaves_no_status_and_no_m
 
 def test_the_simulator_stores_exactly_what_was_sent(desk, portal):
     dossier = journey(desk)
-    assert outbox.deliver_due(worker="t", now=T0) == 6
+    outbox.deliver_due(worker="t", now=T0)
     messages = messages_of(dossier)
+    assert len(messages) == 6
     assert {m.state for m in messages} == {MessageState.DELIVERED}
     records = SimulatorRecord.objects.filter(simulator="national_portal")
     assert [r.payload for r in records] == [m.payload for m in messages]

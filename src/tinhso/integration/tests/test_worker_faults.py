@@ -61,10 +61,10 @@ def test_while_the_portal_is_down_messages_queue_then_all_go_in_order(desk, port
             outbox.deliver_due(worker="w", now=now)
         if now < start + timedelta(minutes=30):
             rounds_while_down += 1
-            assert SimulatorRecord.objects.count() == 0
+            assert SimulatorRecord.objects.filter(simulator=SIM).count() == 0
         now += timedelta(minutes=1)
     assert rounds_while_down == 30
-    messages = list(OutboxMessage.objects.all())
+    messages = list(OutboxMessage.objects.filter(adapter=SIM))
     assert {m.state for m in messages} == {MessageState.DELIVERED}
     # Each dossier's head was retried with growing gaps, not every minute.
     heads = [m for m in messages if m.payload["seq"] == 1]
@@ -72,7 +72,7 @@ def test_while_the_portal_is_down_messages_queue_then_all_go_in_order(desk, port
     assert all("503" in m.last_error or m.last_error == "" for m in messages)
     for dossier in dossiers:
         assert received_seqs(dossier) == [1, 2, 3]
-    assert SimulatorRecord.objects.count() == 6
+    assert SimulatorRecord.objects.filter(simulator=SIM).count() == 6
 
 
 def test_a_500_then_a_200_delivers_exactly_once(desk, portal):
@@ -94,7 +94,7 @@ def test_a_refused_message_dies_and_an_administrator_retries_it(desk, portal, se
     services.dossier_receive(actor=desk.desk, dossier=dossier, at=T0)
     settings.TINHSO_NATIONAL_PORTAL_URL = "http://testserver/sim/wrong-address"  # 404
     outbox.deliver_due(worker="w")
-    first, second = OutboxMessage.objects.all()
+    first, second = OutboxMessage.objects.filter(adapter=SIM)
     first.refresh_from_db()
     assert first.state == MessageState.DEAD and "HTTP 404" in first.last_error
     assert second.state == MessageState.PENDING and second.attempts == 0  # blocked behind it
