@@ -186,6 +186,10 @@ class DossierDocument(models.Model):
     content_type = models.CharField(max_length=100, blank=True)
     is_digitised = models.BooleanField(_("digitised"), default=False)
     is_reused = models.BooleanField(_("reused"), default=False)
+    # The earlier document this one reuses (from the applicant's personal data store).
+    reused_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reuses"
+    )
     verified_by = models.ForeignKey(
         User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

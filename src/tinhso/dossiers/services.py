@@ -79,6 +79,9 @@ class SubmittedDocument:
     requirement: DocumentRequirement | None = None
     file: File | None = None
     is_reused: bool = False
+    #: An earlier verified document or result of the same applicant, reused instead of an
+    #: upload (the personal data store); the stored file is shared, not copied.
+    reused_from: DossierDocument | None = None
 
 
 @dataclass
@@ -148,9 +151,16 @@ def _store_documents(
             kind=kind,
             requirement=doc.requirement,
             name=doc.name or (doc.requirement.name if doc.requirement else ""),
-            is_reused=doc.is_reused,
+            is_reused=doc.is_reused or doc.reused_from is not None,
         )
-        if doc.file is not None:
+        if doc.reused_from is not None:
+            source = doc.reused_from
+            record.reused_from = source
+            record.file = source.file.name
+            record.sha256, record.size = source.sha256, source.size
+            record.content_type = source.content_type
+            record.is_digitised = source.is_digitised
+        elif doc.file is not None:
             digest = hashlib.sha256()
             for chunk in doc.file.chunks():
                 digest.update(chunk)
