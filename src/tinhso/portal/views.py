@@ -103,15 +103,6 @@ def procedure_detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "portal/procedure_detail.html", context)
 
 
-def procedure_submit(request: HttpRequest, code: str) -> HttpResponse:
-    """Placeholder until online submission exists: says so and links back."""
-    try:
-        procedure = catalog_selectors.procedure_by_code(code)
-    except NotFound:
-        return _not_found(request)
-    return render(request, "portal/submit_soon.html", {"procedure": procedure})
-
-
 # --- tracking ----------------------------------------------------------------------------------
 
 
