@@ -299,9 +299,11 @@ class CalendarOverride(models.Model):
         return f"{self.date}: {self.get_kind_display()} ({self.reason})"
 
 
-class AuditQuerySet(ScopedQuerySet):
-    """Audit rows are append-only: bulk changes and deletes are refused here, and in the
-    database by triggers (see migration 0002)."""
+class AppendOnlyQuerySet(ScopedQuerySet):
+    """Rows of append-only tables (the audit trail, dossier events, the personal-data access
+    log) are never changed or deleted: bulk paths are refused here, single rows by
+    `AppendOnlyModel`, and the database refuses UPDATE (and DELETE on PostgreSQL) by triggers
+    (`tinhso.core.append_only`)."""
 
     def update(self, **kwargs: Any) -> int:
         raise ImmutableRecord()
@@ -316,7 +318,23 @@ class AuditQuerySet(ScopedQuerySet):
         raise ImmutableRecord()
 
 
-class AuditRecord(models.Model):
+class AppendOnlyModel(models.Model):
+    """A model whose rows are inserted once and never changed or deleted."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None or kwargs.get("force_update"):
+            raise ImmutableRecord()
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ImmutableRecord()
+
+
+class AuditRecord(AppendOnlyModel):
     """Who did what to which object, when, from which state to which (append-only)."""
 
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
@@ -342,7 +360,7 @@ class AuditRecord(models.Model):
     unit_path = models.CharField(max_length=255, blank=True)
     source = models.CharField(_("source"), max_length=20, default="web")
 
-    objects = AuditQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()
     scope_fields: ClassVar[ScopeFields] = ScopeFields(unit_path="unit_path", agency="agency")
 
     class Meta:
@@ -354,12 +372,3 @@ class AuditRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None or kwargs.get("force_update"):
-            raise ImmutableRecord()
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise ImmutableRecord()

@@ -4,7 +4,7 @@ its append-only history of events."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -12,8 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tinhso.catalog.models import DocumentRequirement, Procedure, ProcedureBundle, WorkflowStep
-from tinhso.core.errors import ImmutableRecord
-from tinhso.core.models import Agency, Department, User
+from tinhso.core.models import Agency, AppendOnlyModel, AppendOnlyQuerySet, Department, User
 from tinhso.core.scoping import ScopedQuerySet, ScopeFields
 from tinhso.dossiers.states import Channel, Outcome, Status, Timeliness
 
@@ -228,15 +227,7 @@ class StepVisit(models.Model):
         return f"{self.dossier_id}: {self.step_id} from {self.entered_at:%Y-%m-%d %H:%M}"
 
 
-class DossierEventQuerySet(models.QuerySet):
-    def update(self, **kwargs: Any) -> int:
-        raise ImmutableRecord()
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise ImmutableRecord()
-
-
-class DossierEvent(models.Model):
+class DossierEvent(AppendOnlyModel):
     """The dossier's history, append-only: who did what, when, from which status to which.
     It is the dossier's audit trail and the source the operations centre rebuilds from."""
 
@@ -254,7 +245,7 @@ class DossierEvent(models.Model):
     reason = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
 
-    objects = DossierEventQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("dossier event")
@@ -266,15 +257,6 @@ class DossierEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dossier_id}#{self.seq} {self.action}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise ImmutableRecord()
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise ImmutableRecord()
 
 
 class DossierCodeCounter(models.Model):

@@ -4,16 +4,15 @@ other systems with their keys and request log, and what the built-in simulators 
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tinhso.core.errors import ImmutableRecord
-from tinhso.core.models import Agency, User
-from tinhso.core.scoping import ScopedQuerySet, ScopeFields
+from tinhso.core.models import Agency, AppendOnlyModel, AppendOnlyQuerySet, User
+from tinhso.core.scoping import ScopeFields
 
 
 class MessageState(models.TextChoices):
@@ -69,18 +68,7 @@ class WorkerHeartbeat(models.Model):
         return f"{self.worker} @ {self.beat_at:%H:%M:%S}"
 
 
-class AccessLogQuerySet(ScopedQuerySet):
-    """The access log is append-only: bulk changes and deletes are refused here, and in the
-    database by triggers (migration 0002)."""
-
-    def update(self, **kwargs: Any) -> int:
-        raise ImmutableRecord()
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise ImmutableRecord()
-
-
-class PersonalDataAccess(models.Model):
+class PersonalDataAccess(AppendOnlyModel):
     """One read of a person's data (a population-database look-up, a dossier opened): who,
     when, whose, why. Append-only."""
 
@@ -99,7 +87,7 @@ class PersonalDataAccess(models.Model):
     dossier_code = models.CharField(_("dossier"), max_length=60, blank=True)
     outcome = models.CharField(_("outcome"), max_length=30)
 
-    objects = AccessLogQuerySet.as_manager()
+    objects = AppendOnlyQuerySet.as_manager()
     scope_fields: ClassVar[ScopeFields] = ScopeFields(unit_path="unit_path", agency="agency")
 
     class Meta:
@@ -109,15 +97,6 @@ class PersonalDataAccess(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.subject_id_number}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise ImmutableRecord()
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise ImmutableRecord()
 
 
 class ApiClient(models.Model):
