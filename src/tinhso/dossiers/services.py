@@ -594,6 +594,7 @@ def dossier_forward(
         raise IllegalTransition(_("This is the last step: approve or reject the dossier."))
     if assignee is not None:
         d.assignee = assignee
+        ctx.data["assignee"] = str(assignee)
     _enter_step(ctx, steps[position + 1], assignee)
     return _finish(ctx, Action.FORWARD, Status.IN_PROCESSING, note)
 
@@ -779,6 +780,7 @@ def dossier_approve(
     d.outcome = Outcome.APPROVED
     d.processed_at = ctx.at
     d.result_summary = result_summary or d.procedure.result_type
+    ctx.data["result_summary"] = d.result_summary
     _set_clock(d, deadlines.clock_stop(_clock(d), ctx.calendar, ctx.at))
     if result_file is not None:
         _store_documents(

@@ -65,6 +65,7 @@ EVENT_DATA_LABELS = {
     "due_at": gettext_lazy("Appointment"),
     "method": gettext_lazy("Returned"),
     "timeliness": gettext_lazy("Timeliness"),
+    "result_summary": gettext_lazy("Result"),
 }
 
 

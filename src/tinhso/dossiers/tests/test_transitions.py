@@ -395,3 +395,16 @@ def test_bad_applicant_data_is_refused_with_the_field_named(desk, field, value):
         )
     assert field in error.value.details["fields"]
     assert not Dossier.objects.exists()
+
+
+def test_the_history_says_who_got_the_dossier_and_what_was_approved(desk):
+    dossier = services.dossier_forward(
+        actor=desk.specialist, dossier=desk.in_processing(T0), assignee=desk.agency_leader
+    )
+    dossier = services.dossier_approve(
+        actor=desk.agency_leader, dossier=dossier, result_summary="Giấy khai sinh bản chính"
+    )
+    forward = dossier.events.get(action=Action.FORWARD)
+    approve = dossier.events.get(action=Action.APPROVE)
+    assert forward.data["assignee"] == str(desk.agency_leader)
+    assert approve.data["result_summary"] == "Giấy khai sinh bản chính"
