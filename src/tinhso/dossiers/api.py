@@ -14,11 +14,11 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from tinhso.catalog.models import Procedure
 from tinhso.core.errors import OutOfScope, ValidationFailed
-from tinhso.core.models import Agency, Department, User
+from tinhso.core.models import Agency, User
 from tinhso.dossiers import selectors, services
 from tinhso.dossiers.models import Dossier
 from tinhso.dossiers.schemas import DossierDetailOut, DossierOut, EventOut, SubmitIn, TransitionIn
-from tinhso.dossiers.states import Action
+from tinhso.dossiers.states import RULES, Action
 
 router = Router(tags=["dossiers"])
 
@@ -86,18 +86,11 @@ def dossier_events(request: HttpRequest, code: str):
 
 
 def _transition_kwargs(action: str, payload: TransitionIn, dossier: Dossier) -> dict[str, Any]:
-    holder_id = dossier.transfer_agency_id or dossier.agency_id
+    """The service's keyword arguments for `action`: the same rules (RULES) and the same
+    choices (the holding agency's departments and officials, the transfer targets) as the
+    desk's forms."""
     kwargs: dict[str, Any] = {"expected_version": payload.expected_version}
-    if action in {
-        Action.REFUSE,
-        Action.SEND_BACK,
-        Action.TRANSFER,
-        Action.SUSPEND,
-        Action.APOLOGIZE,
-        Action.REJECT,
-        Action.WITHDRAW,
-        Action.REQUEST_SUPPLEMENT,
-    }:
+    if RULES[action].needs_reason:
         kwargs["reason"] = payload.reason
     if action in {Action.SUPPLEMENT, Action.TRANSFER_RETURN, Action.RESUME, Action.FORWARD}:
         kwargs["note"] = payload.note
@@ -105,20 +98,22 @@ def _transition_kwargs(action: str, payload: TransitionIn, dossier: Dossier) -> 
         kwargs["missing"] = payload.missing
     if action == Action.ASSIGN:
         kwargs["department"] = _lookup(
-            Department.objects.filter(agency_id=holder_id),
+            selectors.holder_departments(dossier),
             payload.department_code,
             "code",
             _("department"),
         )
     if action in {Action.ASSIGN, Action.FORWARD} and payload.assignee_username:
         kwargs["assignee"] = _lookup(
-            User.objects.filter(agency_id=holder_id),
+            selectors.holder_officials(dossier),
             payload.assignee_username,
             "username",
             _("official"),
         )
     if action == Action.TRANSFER:
-        kwargs["to_agency"] = _lookup(Agency, payload.to_agency_code, "code", _("agency"))
+        kwargs["to_agency"] = _lookup(
+            selectors.transfer_targets(dossier), payload.to_agency_code, "code", _("agency")
+        )
     if action == Action.APOLOGIZE:
         if payload.new_due_at is None:
             raise ValidationFailed(_("Give the new appointment."), field="new_due_at")

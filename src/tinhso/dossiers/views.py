@@ -359,14 +359,14 @@ def _action_inputs(action: str, request: HttpRequest, dossier: Dossier) -> dict[
     if action == Action.REQUEST_SUPPLEMENT:
         inputs["missing"] = _missing_documents(request)
     elif action == Action.SUPPLEMENT:
-        uploads = request.FILES.getlist("files")
-        for upload in uploads:
+        files = request.FILES.getlist("files")
+        for upload in files:
             error = uploads.upload_error(upload)
             if error:
                 raise ValidationFailed(f"{upload.name}: {error}")
         inputs["documents"] = [
             services.SubmittedDocument(name=PurePath(upload.name or "").stem, file=upload)
-            for upload in uploads
+            for upload in files
         ]
         inputs["note"] = post.get("note", "")
     elif action == Action.ASSIGN:

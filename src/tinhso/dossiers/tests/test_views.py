@@ -460,3 +460,28 @@ def test_slip_links_reach_the_slip_view(client, desk: Desk):
     dossier = desk.received(T0)
     client.force_login(desk.world.desk_b)
     assert client.get(reverse("dossiers:slip", args=[dossier.pk, "receipt"])).status_code == 404
+
+
+def test_the_desk_records_an_applicants_supplement_with_its_files(
+    client, desk: Desk, settings, tmp_path
+):
+    settings.MEDIA_ROOT = str(tmp_path)
+    dossier = services.dossier_request_supplement(
+        actor=desk.desk, dossier=desk.received(T0), reason="Thiếu giấy chứng sinh"
+    )
+    client.force_login(desk.desk)
+    upload = SimpleUploadedFile("giay-chung-sinh.pdf", PDF, content_type="application/pdf")
+    _act(client, dossier, "supplement", files=upload, note="Công dân nộp bổ sung tại quầy")
+    dossier = _fresh(dossier)
+    assert dossier.status == Status.RECEIVED
+    assert dossier.documents.filter(name="giay-chung-sinh", is_digitised=True).exists()
+
+
+def test_the_desk_refuses_a_supplement_file_that_is_not_a_document(client, desk: Desk):
+    dossier = services.dossier_request_supplement(
+        actor=desk.desk, dossier=desk.received(T0), reason="Thiếu giấy chứng sinh"
+    )
+    client.force_login(desk.desk)
+    fake = SimpleUploadedFile("giay-chung-sinh.pdf", b"MZ\x90\x00" + b"\x00" * 64)
+    _act(client, dossier, "supplement", files=fake)
+    assert _fresh(dossier).status == Status.SUPPLEMENT_REQUESTED
