@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "tinhso.eid",
     "tinhso.notifications",
     "tinhso.portal",
+    "tinhso.payments",
+    "tinhso.ioc",
 ]
 
 MIDDLEWARE = [
@@ -217,3 +219,21 @@ TINHSO_SMS_BACKEND = env_str("TINHSO_SMS_BACKEND", "tinhso.notifications.sms.Sim
 TINHSO_NOTIFY_FROM_EMAIL = env_str(
     "TINHSO_NOTIFY_FROM_EMAIL", "no-reply@dichvucong.thainguyen.gov.vn"
 )
+
+# Online payment of fees (docs/payments.md): the payment platform's address (by default the
+# built-in simulator under /sim/paygov), our merchant code there and the shared secret both
+# sides sign with (HMAC-SHA256); the simulator has its own secret setting, equal by default.
+TINHSO_PAYMENT_GATEWAY_URL = env_str(
+    "TINHSO_PAYMENT_GATEWAY_URL", "http://127.0.0.1:8000/sim/paygov"
+)
+TINHSO_PAYMENT_MERCHANT_CODE = env_str("TINHSO_PAYMENT_MERCHANT_CODE", "TINHSO-TNG")
+TINHSO_PAYMENT_SECRET = env_str("TINHSO_PAYMENT_SECRET", "demo-paygov-secret")
+TINHSO_PAYMENT_SIMULATOR_SECRET = env_str("TINHSO_PAYMENT_SIMULATOR_SECRET", "demo-paygov-secret")
+TINHSO_PAYMENT_TIMEOUT = env_int("TINHSO_PAYMENT_TIMEOUT", 10)
+# A payment request is valid this long at the gateway; a bill stays payable this many days.
+TINHSO_PAYMENT_ORDER_MINUTES = env_int("TINHSO_PAYMENT_ORDER_MINUTES", 15)
+TINHSO_BILL_VALID_DAYS = env_int("TINHSO_BILL_VALID_DAYS", 30)
+# A signed notification older than this (by its own timestamp) is refused as a replay.
+TINHSO_PAYMENT_NOTIFY_MAX_AGE_SECONDS = env_int("TINHSO_PAYMENT_NOTIFY_MAX_AGE_SECONDS", 600)
+# Who is emailed when the daily reconciliation finds mismatches (comma-separated).
+TINHSO_PAYMENT_ALERT_EMAILS = env_list("TINHSO_PAYMENT_ALERT_EMAILS", [])

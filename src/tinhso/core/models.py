@@ -372,3 +372,22 @@ class AuditRecord(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+
+
+class ScheduledRun(models.Model):
+    """One run of a periodic job (`tinhso.core.schedule`): the unique (job, slot) pair is the
+    claim that keeps two workers from running the same period twice."""
+
+    job = models.CharField(max_length=100)
+    slot = models.DateTimeField()
+    started_at = models.DateTimeField(default=timezone.now)
+    failed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-slot"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "slot"], name="scheduled_run_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job} @ {self.slot:%Y-%m-%d %H:%M}"

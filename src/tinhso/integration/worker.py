@@ -1,4 +1,5 @@
-"""The outbox worker: a loop around `outbox.deliver_due` that sleeps when there is nothing to
+"""The outbox worker: a loop around `outbox.deliver_due` (and the periodic jobs of
+`tinhso.core.schedule`) that sleeps when there is nothing to
 do, survives a database hiccup, beats its heartbeat and stops cleanly on SIGTERM/SIGINT
 (the message in flight finishes; one cut short by SIGKILL is taken over by another worker when
 its lease runs out, and the partner drops the repeat by its idempotency key)."""
@@ -14,6 +15,7 @@ from types import FrameType
 
 from django.db import DatabaseError, close_old_connections
 
+from tinhso.core import schedule
 from tinhso.integration import outbox
 
 logger = logging.getLogger(__name__)
@@ -24,8 +26,18 @@ def default_name() -> str:
 
 
 class Worker:
-    def __init__(self, *, name: str | None = None, interval: float = 1.0, limit: int = 50) -> None:
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        interval: float = 1.0,
+        limit: int = 50,
+        run_schedule: bool = True,
+    ) -> None:
         self.name = name or default_name()
+        #: Also run the periodic jobs of `tinhso.core.schedule` that are due (once per slot
+        #: across every worker).
+        self.run_schedule = run_schedule
         self.interval = interval
         self.limit = limit
         self.stopping = threading.Event()
@@ -40,6 +52,8 @@ class Worker:
         close_old_connections()
         delivered = outbox.deliver_due(worker=self.name, limit=self.limit)
         self.delivered += delivered
+        if self.run_schedule:
+            schedule.run_due()
         return delivered
 
     def run(self, *, once: bool = False, install_signals: bool = True) -> int:

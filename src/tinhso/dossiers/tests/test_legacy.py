@@ -258,11 +258,18 @@ def empty_dossier_tables() -> None:
     """Empty every dossier table under the ORM's feet. Events refuse DELETE on PostgreSQL,
     but TRUNCATE fires no row trigger (SQLite guards only UPDATE, so DELETE works there)."""
     from tinhso.integration.models import OutboxMessage
+    from tinhso.payments.models import Bill, BillLine, Payment, PaymentOrder, Refund
 
-    # The outbox goes too: its messages are keyed by dossier code, and codes come back.
+    # The outbox goes too: its messages are keyed by dossier code, and codes come back. So do
+    # the bills the demo's submissions created.
     tables = [
         model._meta.db_table
         for model in (
+            Refund,
+            Payment,
+            PaymentOrder,
+            BillLine,
+            Bill,
             DossierEvent,
             StepVisit,
             DossierDocument,

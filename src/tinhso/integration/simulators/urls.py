@@ -9,4 +9,5 @@ urlpatterns = [
     path("national-portal/", include("tinhso.integration.simulators.national_portal")),
     path("population/", include("tinhso.integration.simulators.population")),
     path("eid/", include("tinhso.eid.simulator")),
+    path("paygov/", include("tinhso.payments.simulator")),
 ]
