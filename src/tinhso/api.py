@@ -20,6 +20,7 @@ from tinhso.core.errors import DomainError
 from tinhso.dossiers.api import router as dossiers_router
 from tinhso.integration.auth import ApiKeyAuth, mark_operation_scope
 from tinhso.integration.clients import RateLimited
+from tinhso.payments.api import router as payments_router
 
 api = NinjaAPI(
     title="Tỉnh Số API",
@@ -58,3 +59,4 @@ api.add_decorator(mark_operation_scope, mode="view")
 api.add_router("/v1", core_router)
 api.add_router("/v1", catalog_router)
 api.add_router("/v1", dossiers_router)
+api.add_router("/v1", payments_router)

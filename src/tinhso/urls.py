@@ -14,7 +14,9 @@ urlpatterns = [
     path("dossiers/", include("tinhso.dossiers.urls")),
     path("integration/", include("tinhso.integration.urls")),
     path("eid/", include("tinhso.eid.urls")),
+    path("portal/payments/", include("tinhso.payments.portal_urls")),
     path("portal/", include("tinhso.portal.urls")),
+    path("payments/", include("tinhso.payments.urls")),
     # The slips' QR codes point at <base>/track/<code>.
     path("track/<str:code>", portal_views.track_redirect, name="track_redirect"),
     path("", include("tinhso.core.urls")),

@@ -23,6 +23,7 @@ from tinhso.catalog.models import FeeCase
 from tinhso.core.audit import audit_record
 from tinhso.core.errors import Conflict, IllegalTransition, OutOfScope, ValidationFailed
 from tinhso.core.models import Role, User, UserKind
+from tinhso.core.scoping import can_see
 from tinhso.dossiers.models import Dossier
 from tinhso.payments import gateway
 from tinhso.payments.models import (
@@ -563,7 +564,7 @@ def order_query(
     return page's "check again", and the periodic job for orders nobody notified)."""
     if actor is not None and not actor.is_superuser:
         bill = order.bill
-        if bill.owner_id != actor.pk and not Bill.objects.scope(actor).filter(pk=bill.pk).exists():
+        if bill.owner_id != actor.pk and not can_see(actor, bill):
             raise OutOfScope()
     if order.status != OrderStatus.PENDING:
         return order

@@ -1,0 +1,7 @@
+"""Officials' pages for fees and payments (mounted at /payments/)."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "payments"
+
+urlpatterns: list = []
