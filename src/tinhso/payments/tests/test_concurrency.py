@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, connections
 
 from tinhso.catalog.models import FeeCase
-from tinhso.dossiers.tests.conftest import desk, vn  # noqa: F401 - the dossier personas
+from tinhso.dossiers.tests import conftest as dossier_fixtures
 from tinhso.payments import services
 from tinhso.payments.models import (
     BillStatus,
@@ -25,6 +25,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 SENDERS = 20
+desk = dossier_fixtures.desk  # the dossier personas, shared
+vn = dossier_fixtures.vn
 T0 = vn(2026, 11, 23, 9, 0)
 
 

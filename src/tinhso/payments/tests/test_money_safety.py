@@ -13,7 +13,7 @@ from django.conf import settings
 from tinhso.catalog.models import FeeCase
 from tinhso.core.models import AuditRecord
 from tinhso.dossiers import services as dossier_services
-from tinhso.dossiers.tests.conftest import desk, vn  # noqa: F401 - the dossier personas
+from tinhso.dossiers.tests import conftest as dossier_fixtures
 from tinhso.payments import gateway, services, signing
 from tinhso.payments.models import (
     Bill,
@@ -26,6 +26,8 @@ from tinhso.payments.models import (
     RefundStatus,
 )
 
+desk = dossier_fixtures.desk  # the dossier personas, shared
+vn = dossier_fixtures.vn
 T0 = vn(2026, 11, 23, 9, 0)
 FEE = 8_000
 
