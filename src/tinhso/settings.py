@@ -230,6 +230,8 @@ TINHSO_PAYMENT_MERCHANT_CODE = env_str("TINHSO_PAYMENT_MERCHANT_CODE", "TINHSO-T
 TINHSO_PAYMENT_SECRET = env_str("TINHSO_PAYMENT_SECRET", "demo-paygov-secret")
 TINHSO_PAYMENT_SIMULATOR_SECRET = env_str("TINHSO_PAYMENT_SIMULATOR_SECRET", "demo-paygov-secret")
 TINHSO_PAYMENT_TIMEOUT = env_int("TINHSO_PAYMENT_TIMEOUT", 10)
+# How long the simulator's "notify late" button waits before notifying.
+TINHSO_PAYMENT_SIMULATOR_LATE_SECONDS = env_int("TINHSO_PAYMENT_SIMULATOR_LATE_SECONDS", 60)
 # A payment request is valid this long at the gateway; a bill stays payable this many days.
 TINHSO_PAYMENT_ORDER_MINUTES = env_int("TINHSO_PAYMENT_ORDER_MINUTES", 15)
 TINHSO_BILL_VALID_DAYS = env_int("TINHSO_BILL_VALID_DAYS", 30)
