@@ -6,7 +6,12 @@ a supplement, approved, done early, on time or late, refused, withdrawn, a few a
 Everything goes through the dossier services with backdated `at=` instants in office hours,
 so the demo has the same events, codes and deadlines as real use. The plan comes from
 `random.Random(seed)`, so the same catalog and agencies give the same dossiers; loading
-twice changes nothing (nothing is created once any dossier exists)."""
+twice changes nothing (nothing is created once any dossier exists).
+
+Before those sixty days, an optional year of history (`history_count` dossiers over
+`history_days`) gives the operations centre something to chart: only finished fates, more
+dossiers in the busy months (year end, school enrolment, the weeks before Tết) and few right
+after Tết, and a quarter of the agencies late about ten times as often as the others."""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+import holidays
 from django.db import transaction
 from django.utils import timezone
 
@@ -58,6 +64,40 @@ FATES: tuple[tuple[str, int], ...] = (
     ("refused", 12),
     ("withdrawn", 10),
 )
+#: The fates of the year of history: every one of them has finished.
+HISTORY_FATES: tuple[tuple[str, int], ...] = tuple(
+    (fate, weight)
+    for fate, weight in FATES
+    if fate
+    in {
+        "early",
+        "on_time",
+        "late",
+        "apology",
+        "supplemented",
+        "transfer_done",
+        "rejected",
+        "refused",
+        "withdrawn",
+    }
+)
+LATE_FATES = frozenset({"late", "apology"})
+#: How busy each month is, relative to an average month (1 = January).
+MONTH_LOAD = {
+    1: 1.2,
+    2: 0.7,
+    3: 1.1,
+    4: 1.0,
+    5: 1.0,
+    6: 0.95,
+    7: 1.05,
+    8: 1.2,
+    9: 1.1,
+    10: 1.0,
+    11: 1.0,
+    12: 1.25,
+}
+
 #: Fates whose dossiers are still open at the end: they start in the last days.
 RECENT_FATES = {"processing", "received", "to_receive", "supplement_waiting", "transferred"}
 
@@ -193,8 +233,30 @@ def _processing_steps(procedure: Procedure) -> list[WorkflowStep]:
     return [s for s in steps if s.role != Role.DESK_OFFICER] or steps
 
 
-def _weighted(rng: random.Random, choices: tuple[tuple[str, int], ...]) -> str:
-    return rng.choices([c for c, _ in choices], weights=[w for _, w in choices])[0]
+def _weighted(
+    rng: random.Random, choices: tuple[tuple[str, int], ...], late_factor: float = 1
+) -> str:
+    weights = [w * late_factor if c in LATE_FATES else w for c, w in choices]
+    return rng.choices([c for c, _ in choices], weights=weights)[0]
+
+
+def _tet_days(years: set[int]) -> list[date]:
+    """The first day of the Lunar New Year in `years` (from the `holidays` calendar)."""
+    found = holidays.country_holidays("VN", years=sorted(years), language="en_US")
+    return sorted(d for d, name in found.items() if name == "Lunar New Year")
+
+
+def _day_load(day: date, tet: list[date]) -> float:
+    """How many dossiers a day brings, relative to an average day: the month's load, a rush
+    in the two weeks before Tết and a slow restart in the two weeks after."""
+    load = MONTH_LOAD[day.month]
+    for first in tet:
+        before = (first - day).days
+        if 0 < before <= 14:
+            load *= 1.5
+        elif 0 <= -before <= 14:
+            load *= 0.35
+    return load
 
 
 class _Runner:
@@ -457,10 +519,13 @@ def load_demo_dossiers(
     *,
     count: int = DEFAULT_COUNT,
     days: int = DEFAULT_DAYS,
+    history_count: int = 0,
+    history_days: int = 365,
     seed: int = SEED,
     now: datetime | None = None,
 ) -> int:
-    """Create the demo dossiers; returns how many were created (0 when dossiers exist)."""
+    """Create the demo dossiers (and `history_count` finished ones over the `history_days`
+    before the last `days`); returns how many were created (0 when dossiers exist)."""
     if Dossier.objects.exists():
         return 0
     now = now or timezone.now()
@@ -481,8 +546,8 @@ def load_demo_dossiers(
 
     plans = []
     for _ in range(count):
-        fate = _weighted(rng, FATES)
         agency = rng.choices(agencies, weights=weights)[0]
+        fate = _weighted(rng, FATES)
         procedure = rng.choice(procedures[agency.pk])
         if fate in ("to_receive", "refused"):
             channel = rng.choice((Channel.ONLINE, Channel.ONLINE, Channel.POST))
@@ -500,6 +565,9 @@ def load_demo_dossiers(
             if start >= now:
                 continue
         plans.append(_Plan(start, fate, agency, procedure, channel, _applicant(rng, agency)))
+    plans += _history_plans(
+        rng, calendar, agencies, procedures, weights, today, days, history_count, history_days
+    )
     plans.sort(key=lambda p: p.start)
 
     runner = _Runner(rng, calendar, now, staff, agencies)
@@ -513,3 +581,36 @@ def load_demo_dossiers(
             continue
         created += 1
     return created
+
+
+def _history_plans(
+    rng: random.Random,
+    calendar: WorkingCalendar,
+    agencies: list[Agency],
+    procedures: dict[int, list[Procedure]],
+    weights: list[int],
+    today: date,
+    recent_days: int,
+    count: int,
+    history_days: int,
+) -> list[_Plan]:
+    if count <= 0 or history_days <= recent_days:
+        return []
+    # A quarter of the agencies are late about ten times as often as the others (the
+    # dashboards' red rows): roughly 30 % of their finished dossiers against 5 %.
+    late_factor = {a.pk: 3.0 if rng.random() < 0.25 else 0.35 for a in agencies}
+    days = [today - timedelta(days=back) for back in range(recent_days + 1, history_days + 1)]
+    tet = _tet_days({d.year for d in days} | {today.year + 1})
+    day_weights = [_day_load(d, tet) if calendar.is_working_day(d) else 0 for d in days]
+    plans = []
+    for day in rng.choices(days, weights=day_weights, k=count):
+        agency = rng.choices(agencies, weights=weights)[0]
+        fate = _weighted(rng, HISTORY_FATES, late_factor[agency.pk])
+        procedure = rng.choice(procedures[agency.pk])
+        if fate == "refused":
+            channel = rng.choice((Channel.ONLINE, Channel.ONLINE, Channel.POST))
+        else:
+            channel = rng.choice((Channel.DESK, Channel.ONLINE, Channel.ONLINE))
+        start = _office_instant(rng, calendar, day)
+        plans.append(_Plan(start, fate, agency, procedure, channel, _applicant(rng, agency)))
+    return plans

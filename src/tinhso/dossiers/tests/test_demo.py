@@ -156,3 +156,28 @@ def _events_in_office_hours_and_in_order() -> None:
         assert "07:30" <= clock <= "11:30:00" or "13:00" <= clock <= "17:00:00", local
         assert at >= previous.get(dossier_id, at)
         previous[dossier_id] = at
+
+
+def test_the_days_around_tet_carry_a_rush_then_a_lull():
+    from datetime import date
+
+    from tinhso.dossiers.demo import MONTH_LOAD, _day_load, _tet_days
+
+    tet = _tet_days({2026})
+    assert tet == [date(2026, 2, 17)]
+    assert _day_load(date(2026, 2, 10), tet) == MONTH_LOAD[2] * 1.5  # a week before Tết
+    assert _day_load(date(2026, 2, 24), tet) == MONTH_LOAD[2] * 0.35  # a week after
+    assert _day_load(date(2026, 3, 20), tet) == MONTH_LOAD[3]
+
+
+def test_the_year_of_history_is_finished_and_older_than_the_recent_dossiers(db):
+    from tinhso.dossiers.states import OPEN_STATUSES
+
+    demo_load(dossiers=False)
+    make_catalog()
+    created = load_demo_dossiers(now=NOW, count=0, history_count=120, history_days=365)
+    assert created == Dossier.objects.count() >= 110
+    assert not Dossier.objects.filter(status__in=OPEN_STATUSES).exists()
+    newest = Dossier.objects.order_by("-submitted_at").first().submitted_at
+    oldest = Dossier.objects.order_by("submitted_at").first().submitted_at
+    assert (NOW - newest).days >= 60 and (NOW - oldest).days <= 366

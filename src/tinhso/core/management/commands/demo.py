@@ -26,6 +26,7 @@ class Command(BaseCommand):
         result = demo_load()
         self.stdout.write(
             f"agencies: {result.agencies}, departments: {result.departments}, "
+            f"dossiers: {result.dossiers}, payments: {result.payments}, "
             f"officials: {result.officials}; every demo account's password is {DEMO_PASSWORD}"
         )
         if options["no_serve"]:
