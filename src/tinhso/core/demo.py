@@ -460,7 +460,8 @@ def demo_load(*, dossiers: bool = True) -> DemoResult:
         counts["dossiers"] = load_demo_dossiers(history_count=DEMO_HISTORY_DOSSIERS)
         from tinhso.payments.demo import pay_demo_bills
 
-        counts["payments"] = pay_demo_bills()
+        if counts["dossiers"]:  # once, with the dossiers: a second load changes nothing
+            counts["payments"] = pay_demo_bills()
     return DemoResult(**counts)
 
 
