@@ -8,4 +8,9 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Online payment")
 
     def ready(self) -> None:
+        from django.conf import settings
+
         from tinhso.payments import hooks, tasks  # noqa: F401  (registers hooks and jobs)
+
+        if settings.TINHSO_SIMULATORS:  # its "notify late" job, even when no URLconf loads
+            from tinhso.payments import simulator  # noqa: F401

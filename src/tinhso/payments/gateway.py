@@ -3,7 +3,7 @@
 
 - Payment request: the citizen's browser is sent to `<gateway>/pay?<signed fields>`.
 - Browser return: the gateway sends the browser back to our return URL. Never trusted.
-- Server notification: the gateway POSTs signed form fields to our notification URL.
+- Server notification: the gateway POSTs a signed JSON object to our notification URL.
 - Status query: we POST `<gateway>/query`; the signed answer says pending, success, failed,
   cancelled or not_found.
 - Daily report: we POST `<gateway>/report`; the answer carries the day's transactions as a
@@ -241,16 +241,19 @@ def daily_report(day: date) -> list[ReportLine]:
         body.encode(), str(data.get("signature", "")), _secret()
     ):
         raise GatewayUnavailable(_("The payment platform's report has a bad signature."))
-    report = json.loads(body)
-    if report.get("date") != day.isoformat():
-        raise GatewayUnavailable(detail="the report is for another day")
-    return [
-        ReportLine(
-            order_id=str(line["order_id"]),
-            transaction_id=str(line["transaction_id"]),
-            amount=int(line["amount"]),
-            status=str(line["status"]),
-            paid_at=parse_datetime(line["paid_at"]) if line.get("paid_at") else None,
-        )
-        for line in report.get("transactions", [])
-    ]
+    try:
+        report = json.loads(body)
+        if report.get("date") != day.isoformat():
+            raise GatewayUnavailable(detail="the report is for another day")
+        return [
+            ReportLine(
+                order_id=str(line["order_id"]),
+                transaction_id=str(line["transaction_id"]),
+                amount=int(line["amount"]),
+                status=str(line["status"]),
+                paid_at=parse_datetime(line["paid_at"]) if line.get("paid_at") else None,
+            )
+            for line in report.get("transactions", [])
+        ]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise GatewayUnavailable(detail=f"malformed report: {exc}") from exc

@@ -139,7 +139,7 @@ def bill_create_for_dossier(
 ) -> Bill | None:
     """The dossier's bill from its procedure's fee cases; None when nothing is payable.
     Idempotent: a dossier with a bill that is not cancelled keeps it."""
-    existing = dossier.bills.exclude(status=BillStatus.CANCELLED).first()
+    existing = dossier.bills.exclude(status__in=[BillStatus.CANCELLED, BillStatus.EXPIRED]).first()
     if existing is not None:
         return existing
     case = default_fee_case(dossier)
@@ -181,8 +181,8 @@ def bill_choose_case(
     """The desk officer picks the fee case that applies. A case without a fee exempts the
     bill (with the case as the reason)."""
     locked = _lock(bill)
-    _check_version(locked, expected_version)
     _require_desk(actor, locked)
+    _check_version(locked, expected_version)
     _require_unpaid(locked)
     if fee_case.procedure_id != locked.dossier.procedure_id:
         raise ValidationFailed(_("This fee case belongs to another procedure."))
@@ -196,7 +196,7 @@ def bill_choose_case(
         legal_basis=fee_case.legal_basis,
     )
     locked.amount = fee_case.amount
-    locked.legal_basis = fee_case.legal_basis or locked.legal_basis
+    locked.legal_basis = fee_case.legal_basis or locked.dossier.procedure.legal_basis
     if fee_case.amount == 0:
         locked.status = BillStatus.EXEMPTED
         locked.status_reason = fee_case.description
@@ -205,6 +205,29 @@ def bill_choose_case(
     locked.save()
     _audit(actor, "bill.case_changed", locked, before, fee_case=fee_case.description)
     return locked
+
+
+@transaction.atomic
+def bill_reissue(*, actor: User | None, bill: Bill, at: datetime | None = None) -> Bill:
+    """A new bill for the dossier of an expired one (the applicant comes to pay late): the
+    desk issues it from the same fee case, payable for another `TINHSO_BILL_VALID_DAYS`."""
+    locked = _lock(bill)
+    _require_desk(actor, locked)
+    if locked.status != BillStatus.EXPIRED:
+        raise IllegalTransition(_("Only an expired bill is issued again."), status=locked.status)
+    dossier = locked.dossier
+    if not dossier.is_open:
+        raise IllegalTransition(_("The dossier is closed; its fee can no longer be billed."))
+    line = locked.lines.first()
+    when = _now(at)
+    fresh = bill_create_for_dossier(actor=actor, dossier=dossier, at=when)
+    if fresh is not None and line is not None and line.fee_case_id:
+        fee_case = FeeCase.objects.filter(pk=line.fee_case_id).first()
+        if fee_case is not None and fresh.lines.first().fee_case_id != fee_case.pk:
+            fresh = bill_choose_case(actor=actor, bill=fresh, fee_case=fee_case, at=when)
+    if fresh is not None:
+        _audit(actor, "bill.reissued", locked, None, new_bill=fresh.number)
+    return fresh
 
 
 @transaction.atomic
@@ -217,11 +240,11 @@ def bill_exempt(
     at: datetime | None = None,
 ) -> Bill:
     """Exempt the applicant from paying (a legal exemption: poor household, war invalid…)."""
+    locked = _lock(bill)
+    _require_desk(actor, locked)
+    _check_version(locked, expected_version)
     if not reason.strip():
         raise ValidationFailed(_("Give the reason."), fields={"reason": _("Required.")})
-    locked = _lock(bill)
-    _check_version(locked, expected_version)
-    _require_desk(actor, locked)
     _require_unpaid(locked)
     before = _snapshot(locked)
     locked.status = BillStatus.EXEMPTED
@@ -282,8 +305,8 @@ def bill_record_cash(
 ) -> Payment:
     """Cash paid at the desk: the whole amount, against an electronic receipt."""
     locked = _lock(bill)
-    _check_version(locked, expected_version)
     _require_desk(actor, locked)
+    _check_version(locked, expected_version)
     _require_unpaid(locked)
     if amount != locked.amount:
         raise ValidationFailed(
@@ -349,12 +372,23 @@ def order_create(
         )
     if locked.amount <= 0:
         raise IllegalTransition(_("There is nothing to pay."))
+    pending = locked.orders.filter(status=OrderStatus.PENDING, expires_at__gt=when).first()
+    if pending is not None:
+        raise IllegalTransition(
+            _(
+                "A payment of this bill is waiting for the payment platform's confirmation "
+                "until %(time)s; check it before paying again."
+            )
+            % {"time": timezone.localtime(pending.expires_at).strftime("%H:%M %d/%m/%Y")},
+            order=pending.order_id,
+        )
     attempt = locked.orders.count() + 1
     order = PaymentOrder.objects.create(
         order_id=f"TS{locked.pk:08d}{attempt:03d}",
         bill=locked,
         amount=locked.amount,
-        description=_("Fee for dossier %(code)s") % {"code": locked.dossier.code},
+        # The gateway shows it to the payer: always in Vietnamese, whatever the UI language.
+        description=f"Phí, lệ phí hồ sơ {locked.dossier.code}",
         return_url=return_url,
         notify_url=notify_url,
         created_at=when,
@@ -385,9 +419,15 @@ def _confirm(
     """Apply the gateway's final word on `order`, once. Runs inside the caller's transaction
     and locks the order then the bill (always in that order)."""
     locked = PaymentOrder.objects.select_for_update().get(pk=order.pk)
-    if locked.status != OrderStatus.PENDING:
+    # A success after a failure or cancellation still brought money in: it is recorded below
+    # (paid, or flagged for refund). Anything else about a settled order changes nothing.
+    if locked.status == OrderStatus.PAID or (
+        locked.status != OrderStatus.PENDING and status != gateway.SUCCESS
+    ):
         same = locked.transaction_id == transaction_id or status != gateway.SUCCESS
         detail = "" if same else f"order already {locked.status} as {locked.transaction_id}"
+        if status != gateway.SUCCESS and locked.status == OrderStatus.PAID:
+            detail = f"{status} after the order was paid"
         return Confirmation(NotificationOutcome.DUPLICATE, getattr(locked, "payment", None), detail)
     bill = _lock(locked.bill)
     before = _snapshot(bill)
@@ -407,12 +447,13 @@ def _confirm(
             order=locked.order_id,
         )
         return Confirmation(NotificationOutcome.ACCEPTED)
-    locked.status = OrderStatus.PAID
-    locked.save()
+    paid = min(paid_at, at) if paid_at is not None else at
+    # Paid in time counts by the gateway's (signed) payment time, not by when we heard of it.
     payable = (
-        bill.status == BillStatus.UNPAID and at <= bill.expires_at and locked.amount == bill.amount
+        bill.status == BillStatus.UNPAID
+        and paid <= bill.expires_at
+        and locked.amount == bill.amount
     )
-    paid = paid_at or at
     try:
         with transaction.atomic():
             payment = Payment.objects.create(
@@ -428,6 +469,9 @@ def _confirm(
             )
     except IntegrityError:  # the same gateway transaction came through another order
         return Confirmation(NotificationOutcome.DUPLICATE, None, "transaction already recorded")
+    # Only now, with its payment recorded, is the order paid (never one without the other).
+    locked.status = OrderStatus.PAID
+    locked.save()
     if payable:
         bill.status = BillStatus.PAID
         bill.settled_at = paid
@@ -570,7 +614,19 @@ def order_query(
         return order
     answer = gateway.query_status(order.order_id)
     when = _now(at)
-    if answer.status in gateway.FINAL:
+    if answer.status == gateway.NOT_FOUND and when > order.expires_at:
+        # The payer never reached the gateway's page and the request has lapsed: close it.
+        with transaction.atomic():
+            _confirm(
+                order=order,
+                status=gateway.CANCELLED,
+                transaction_id="",
+                paid_at=None,
+                via="query",
+                at=when,
+                label="payment platform (status query: not found)",
+            )
+    elif answer.status in gateway.FINAL:
         if answer.status == gateway.SUCCESS and answer.amount != order.amount:
             raise gateway.GatewayUnavailable(
                 _("The payment platform reports another amount; the desk will check."),
@@ -601,8 +657,10 @@ def orders_query_pending(*, older_than_seconds: int = 120, limit: int = 200) -> 
         try:
             if order_query(actor=None, order=order).status != OrderStatus.PENDING:
                 settled += 1
-        except gateway.GatewayUnavailable:
-            break  # try again next round
+        except gateway.GatewayUnavailable as exc:
+            if "order" in exc.details:  # this order's answer is wrong; the gateway is up
+                continue
+            break  # the gateway is down: try again next round
     return settled
 
 

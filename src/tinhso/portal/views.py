@@ -20,6 +20,7 @@ from tinhso.catalog.models import ImplementingLevel, OnlineAvailability
 from tinhso.core.errors import NotFound
 from tinhso.core.models import Agency, AgencyKind
 from tinhso.dossiers.states import Action, Status
+from tinhso.payments.portal_views import bills_for_owner
 from tinhso.portal import search, selectors
 from tinhso.portal.templatetags.portal_tags import signin_url
 
@@ -202,4 +203,9 @@ def my_detail(request: HttpRequest, code: str) -> HttpResponse:
         }
         for e in selectors.dossier_timeline(dossier)
     ]
-    return render(request, "portal/my_detail.html", {"dossier": dossier, "events": events})
+    context = {
+        "dossier": dossier,
+        "events": events,
+        "bills": bills_for_owner(request.user, dossier),
+    }
+    return render(request, "portal/my_detail.html", context)

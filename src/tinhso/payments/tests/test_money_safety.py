@@ -225,10 +225,24 @@ def test_a_payment_after_the_dossier_was_withdrawn_is_flagged_for_refund(bill, d
     assert Payment.objects.get().needs_refund
 
 
+def test_no_second_order_while_one_waits_for_the_gateway(bill):
+    from tinhso.core.errors import IllegalTransition
+
+    order_for(bill)
+    with pytest.raises(IllegalTransition):
+        order_for(bill, at=T0 + timedelta(minutes=5))
+    assert bill.orders.count() == 1
+
+
 def test_a_second_order_paid_after_the_first_is_flagged_for_refund(bill):
-    first, second = order_for(bill), order_for(bill)
-    handle(notification(first, nonce="a"))
-    result = handle(notification(second, nonce="b", transaction_id="PG000000000777"))
+    # The first request lapsed at the gateway's side, the payer tried again, then both went
+    # through (the first one late).
+    later = T0 + timedelta(minutes=settings.TINHSO_PAYMENT_ORDER_MINUTES + 1)
+    first, second = order_for(bill), order_for(bill, at=later)
+    handle(notification(first, nonce="a", at=later), at=later)
+    result = handle(
+        notification(second, nonce="b", transaction_id="PG000000000777", at=later), at=later
+    )
     assert result.outcome == NotificationOutcome.FLAGGED_FOR_REFUND
     assert Payment.objects.count() == 2
     assert Payment.objects.filter(needs_refund=True).get().order == second
@@ -333,3 +347,54 @@ def test_a_refused_dossier_cancels_its_unpaid_bill(desk):
     bill = dossier.bills.get()
     assert bill.status == BillStatus.CANCELLED
     assert AuditRecord.objects.filter(action="bill.cancelled", object_id=str(bill.pk)).exists()
+
+
+def test_a_success_after_a_failure_for_the_same_order_is_still_recorded(bill):
+    order = order_for(bill)
+    handle(notification(order, status="failed", nonce="a"))
+    result = handle(notification(order, nonce="b"))
+    assert result.outcome == NotificationOutcome.ACCEPTED
+    bill.refresh_from_db()
+    assert bill.status == BillStatus.PAID and Payment.objects.get().order == order
+
+
+def test_paid_in_time_but_notified_after_the_payable_date_counts_as_paid(bill):
+    order = order_for(bill)
+    paid = bill.expires_at - timedelta(seconds=5)
+    heard = bill.expires_at + timedelta(seconds=30)
+    fields = notification(order, at=paid)
+    fields = signing.signed(
+        {**fields, "sent_at": int(heard.timestamp())}, settings.TINHSO_PAYMENT_SECRET
+    )
+    assert handle(fields, at=heard).outcome == NotificationOutcome.ACCEPTED
+    bill.refresh_from_db()
+    assert bill.status == BillStatus.PAID and not Payment.objects.get().needs_refund
+
+
+def test_an_order_the_gateway_never_saw_is_closed_once_it_lapsed(bill, fake_gateway):
+    order = order_for(bill)
+    fake_gateway("not_found", 0)
+    assert services.order_query(actor=None, order=order, at=T0).status == OrderStatus.PENDING
+    lapsed = order.expires_at + timedelta(minutes=1)
+    assert services.order_query(actor=None, order=order, at=lapsed).status == (
+        OrderStatus.CANCELLED
+    )
+    bill.refresh_from_db()
+    assert bill.status == BillStatus.UNPAID and not Payment.objects.exists()
+
+
+def test_the_desk_issues_an_expired_bill_again(bill, desk):
+    from tinhso.core.errors import IllegalTransition
+
+    services.bills_expire_due(now=bill.expires_at + timedelta(hours=1))
+    bill.refresh_from_db()
+    with pytest.raises(IllegalTransition):
+        services.bill_record_cash(actor=desk.desk, bill=bill, amount=FEE)
+    fresh = services.bill_reissue(actor=desk.desk, bill=bill)
+    assert fresh.pk != bill.pk and fresh.status == BillStatus.UNPAID and fresh.amount == FEE
+    assert fresh.number.endswith("-P2")
+    services.bill_record_cash(actor=desk.desk, bill=fresh, amount=FEE)
+    fresh.refresh_from_db()
+    assert fresh.status == BillStatus.PAID
+    with pytest.raises(IllegalTransition):
+        services.bill_reissue(actor=desk.desk, bill=fresh)
