@@ -45,6 +45,9 @@ API_SCOPES: dict[str, str] = {
     "dossiers:write": "Submit dossiers and apply transitions",
     "units:read": "Read units, agencies, officials, the calendar and the audit trail",
     "govstack": "The GovStack building-block endpoints",
+    "payments:read": "Read bills, payments, orders and reconciliations in the client's scope",
+    "payments:write": "Record cash, exempt, create payment orders, request and decide refunds",
+    "ioc:read": "Read indicators, the service index and targets in the client's scope",
 }
 
 #: The one place that says which scope an operation needs: (router tag, HTTP method) → scope.
@@ -56,6 +59,9 @@ OPERATION_SCOPES: dict[tuple[str, str], str] = {
     ("core", "GET"): "units:read",
     ("govstack", "GET"): "govstack",
     ("govstack", "POST"): "govstack",
+    ("payments", "GET"): "payments:read",
+    ("payments", "POST"): "payments:write",
+    ("ioc", "GET"): "ioc:read",
 }
 
 CLIENT_FIELDS = ("name", "agency", "scopes", "rate_limit_per_minute", "is_active")

@@ -6,3 +6,10 @@ class IocConfig(AppConfig):
     name = "tinhso.ioc"
     label = "ioc"
     verbose_name = _("Operations centre")
+
+    def ready(self) -> None:
+        from tinhso.dossiers import hooks
+        from tinhso.ioc import rollups
+
+        # Counters move in the same transaction as the dossier event that causes them.
+        hooks.register_in_transaction(rollups.on_dossier_event)

@@ -1,0 +1,436 @@
+"""Loading the formulas' inputs for one scope and period, each at most once per computation
+(the index reads the same sums for a dozen rows).
+
+Where they come from:
+- flow: the daily rollups (a handful of aggregate sums);
+- open now: the dossier table through its (agency, status, due_at) index — a point-in-time
+  figure that no rollup can hold;
+- open at the period's end: for a period still running, the dossier table as now; for a past
+  period, the candidate dossiers' events up to the end (their status, appointment, apologies
+  and supplement requests then);
+- catalog: the procedures and their fee cases as they are today (the catalog keeps no
+  history);
+- payments, ratings, sync, identity: their own tables, joined to the dossiers received (or
+  rated) in the period — no dossier event marks a payment or a rating."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import (
+    BigIntegerField,
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, Concat
+from django.utils import timezone
+
+from tinhso.catalog.models import FeeCase, OnlineAvailability
+from tinhso.core.models import AuditRecord, User
+from tinhso.core.selectors import working_calendar_for_id
+from tinhso.core.working_calendar import WorkingCalendar
+from tinhso.dossiers import deadlines
+from tinhso.dossiers.models import Dossier, DossierEvent
+from tinhso.dossiers.services import calendar_for_agency
+from tinhso.dossiers.states import (
+    CLOCK_RUNNING_STATUSES,
+    OPEN_STATUSES,
+    Action,
+    Channel,
+    OpenTimeliness,
+    Status,
+)
+from tinhso.ioc import formulas as f
+from tinhso.ioc.indicators import Input
+from tinhso.ioc.models import COUNTERS, DailyRollup
+from tinhso.ioc.periods import Period
+from tinhso.ioc.scopes import ResolvedScope
+
+STOPPED_STATUSES = frozenset({Status.SUPPLEMENT_REQUESTED, Status.SUSPENDED})
+CHUNK = 1000
+
+
+def overdue_q(at: datetime) -> Q:
+    """Open dossiers past their deadline at `at`, as `deadlines.classify_open` says: the
+    clock runs and the appointment has passed, or it stopped with the whole budget used."""
+    return Q(received_at__isnull=False) & (
+        Q(clock_running=True, due_at__lt=at)
+        | Q(clock_running=False, budget_seconds__gt=0, consumed_seconds__gte=F("budget_seconds"))
+    )
+
+
+def late_rules_q() -> Q:
+    """Dossiers that count late whatever their clock says: an apology, or (the setting, on
+    by default) more than one supplement request."""
+    q = Q(apology_count__gt=0)
+    if settings.TINHSO_LATE_AFTER_SECOND_SUPPLEMENT:
+        q |= Q(supplement_count__gt=1)
+    return q
+
+
+def _sum(expression: Any, condition: Q | None = None) -> Coalesce:
+    return Coalesce(
+        Sum(expression, filter=condition, output_field=BigIntegerField()),
+        Value(0),
+        output_field=BigIntegerField(),
+    )
+
+
+def _parse_instant(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and value:
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+class Facts:
+    """The inputs of the formulas for one resolved scope and period; `now` is the moment
+    point-in-time figures are taken at (and whether the period has ended)."""
+
+    def __init__(self, scope: ResolvedScope, period: Period, *, now: datetime | None = None):
+        self.scope = scope
+        self.period = period
+        self.now = now or timezone.now()
+        self._cache: dict[Input, Any] = {}
+        self._fee_bearing_ids: set[int] = set()
+
+    def get(self, name: Input) -> Any:
+        if name not in self._cache:
+            self._cache[name] = getattr(self, f"_load_{name.value}")()
+        return self._cache[name]
+
+    def inputs(self, names: Iterable[Input]) -> dict[str, Any]:
+        return {name.value: self.get(name) for name in names}
+
+    # --- shared querysets -------------------------------------------------------------------
+
+    @property
+    def start(self) -> datetime:
+        return self.period.start()
+
+    @property
+    def end(self) -> datetime:
+        return self.period.end()
+
+    def rollups(self) -> QuerySet[DailyRollup]:
+        return DailyRollup.objects.filter(
+            self.scope.rollup_q(), day__gte=self.period.first, day__lte=self.period.last
+        )
+
+    def dossiers(self) -> QuerySet[Dossier]:
+        return Dossier.objects.filter(self.scope.dossier_q())
+
+    def received_in_period(self) -> QuerySet[Dossier]:
+        return self.dossiers().filter(received_at__gte=self.start, received_at__lt=self.end)
+
+    def calendar(self) -> WorkingCalendar | None:
+        if self.scope.province_id is None:
+            return None
+        return working_calendar_for_id(self.scope.province_id)
+
+    # --- loaders ----------------------------------------------------------------------------
+
+    def _load_flow(self) -> f.Flow:
+        online = Q(channel=Channel.ONLINE)
+        full = Q(procedure__online=OnlineAvailability.FULL)
+        aggregates = {name: _sum(name) for name in COUNTERS}
+        aggregates.update(
+            submitted_online=_sum("submitted", online),
+            received_online=_sum("received", online),
+            done_online_electronic=_sum(F("done_rejected") + F("result_digitised"), online),
+            received_full_online_procedure=_sum("received", full),
+            received_online_full_online_procedure=_sum("received", full & online),
+        )
+        # Aliases may not shadow the columns they sum.
+        values = self.rollups().aggregate(**{f"sum_{k}": v for k, v in aggregates.items()})
+        return f.Flow(**{name[4:]: int(value) for name, value in values.items()})
+
+    def _load_catalog(self) -> f.Catalog:
+        procedures = dict(self.scope.procedures().values_list("pk", "online"))
+        fee_bearing = set(
+            FeeCase.objects.filter(procedure_id__in=list(procedures), amount__gt=0)
+            .values_list("procedure_id", flat=True)
+            .distinct()
+        )
+        used = set(
+            self.rollups()
+            .filter(channel=Channel.ONLINE, submitted__gt=0)
+            .values_list("procedure_id", flat=True)
+            .distinct()
+        )
+        online_levels = {OnlineAvailability.FULL, OnlineAvailability.PARTIAL}
+        online = {pk for pk, level in procedures.items() if level in online_levels}
+        self._fee_bearing_ids = fee_bearing
+        return f.Catalog(
+            procedures=len(procedures),
+            full_online=sum(1 for level in procedures.values() if level == OnlineAvailability.FULL),
+            partial_online=sum(
+                1 for level in procedures.values() if level == OnlineAvailability.PARTIAL
+            ),
+            online_capable_used=len(online & used),
+            fee_bearing=len(fee_bearing),
+            fee_bearing_online=len(fee_bearing & online),
+        )
+
+    def fee_bearing_ids(self) -> set[int]:
+        self.get(Input.CATALOG)
+        return self._fee_bearing_ids
+
+    def _load_payments(self) -> f.Payments:
+        from tinhso.payments.models import Bill, BillStatus, Payment, PaymentMethod
+
+        fee_bill = Bill.objects.filter(dossier=OuterRef("pk"), amount__gt=0).exclude(
+            status__in=[BillStatus.CANCELLED, BillStatus.EXEMPTED]
+        )
+        paid_online = Payment.objects.filter(
+            bill__dossier=OuterRef("pk"), method=PaymentMethod.ONLINE
+        )
+        counts = (
+            self.received_in_period()
+            .filter(Exists(fee_bill))
+            .aggregate(with_fees=Count("pk"), paid=Count("pk", filter=Q(Exists(paid_online))))
+        )
+        procedures_paid = (
+            Payment.objects.filter(
+                self.scope.dossier_q("bill__dossier__"),
+                method=PaymentMethod.ONLINE,
+                paid_at__gte=self.start,
+                paid_at__lt=self.end,
+                bill__dossier__procedure_id__in=list(self.fee_bearing_ids()),
+            )
+            .values("bill__dossier__procedure_id")
+            .distinct()
+            .count()
+        )
+        return f.Payments(
+            dossiers_with_fees=counts["with_fees"],
+            dossiers_paid_online=counts["paid"],
+            fee_procedures_paid_online=procedures_paid,
+        )
+
+    def _load_open_now(self) -> f.OpenNow:
+        now = self.now
+        open_ = self.dossiers().filter(status__in=OPEN_STATUSES)
+        received = Q(received_at__isnull=False)
+        counts = open_.aggregate(
+            open=Count("pk"),
+            not_received=Count("pk", filter=~received),
+            overdue=Count("pk", filter=overdue_q(now)),
+            paused=Count("pk", filter=received & Q(clock_running=False) & ~overdue_q(now)),
+        )
+        due_soon = len(self.due_soon_ids())
+        within = (
+            counts["open"]
+            - counts["not_received"]
+            - counts["overdue"]
+            - counts["paused"]
+            - due_soon
+        )
+        return f.OpenNow(
+            open=counts["open"],
+            not_received=counts["not_received"],
+            within=within,
+            due_soon=due_soon,
+            overdue=counts["overdue"],
+            paused=counts["paused"],
+        )
+
+    def due_soon_ids(self) -> list[int]:
+        """Open dossiers whose clock runs with at most TINHSO_DUE_SOON_WORKING_DAYS working
+        days left now. The calendar narrows the candidates in SQL (with a day's margin for a
+        deadline at an opening or closing hour); `classify_open` decides, as the desk does."""
+        now = self.now
+        calendar = self.calendar()
+        days = settings.TINHSO_DUE_SOON_WORKING_DAYS
+        if calendar is not None:
+            horizon = calendar.add_working_seconds(
+                now, days * calendar.office_hours.day_seconds
+            ) + timedelta(days=1)
+        else:
+            horizon = now + timedelta(days=3 * days + 14)
+        candidates = (
+            self.dossiers()
+            .filter(
+                status__in=OPEN_STATUSES,
+                received_at__isnull=False,
+                clock_running=True,
+                due_at__gte=now,
+                due_at__lte=horizon,
+            )
+            .select_related("agency__unit")
+        )
+        found = []
+        for dossier in candidates:
+            dossier_calendar = calendar_for_agency(dossier.agency)
+            state = deadlines.classify_open(
+                clock=deadlines.Clock(
+                    dossier.budget_seconds,
+                    dossier.consumed_seconds,
+                    dossier.clock_running,
+                    dossier.clock_resumed_at,
+                    dossier.due_at,
+                ),
+                calendar=dossier_calendar,
+                at=now,
+                due_soon_seconds=days * dossier_calendar.office_hours.day_seconds,
+                received=True,
+            )
+            if state == OpenTimeliness.DUE_SOON:
+                found.append(dossier.pk)
+        return found
+
+    # --- open at the period's end -------------------------------------------------------------
+
+    def _load_open_at_end(self) -> f.OpenAtEnd:
+        if self.end > self.now:
+            open_ = self.open_at_end_queryset()
+            counts = open_.aggregate(
+                open=Count("pk"), late=Count("pk", filter=late_rules_q() | overdue_q(self.now))
+            )
+            return f.OpenAtEnd(open=counts["open"], within=counts["open"] - counts["late"])
+        return self._open_at_past_end()
+
+    def open_at_end_queryset(self) -> QuerySet[Dossier]:
+        """Received dossiers whose processing had not ended by the period's end (or by now,
+        for a period still running)."""
+        cutoff = min(self.end, self.now)
+        return (
+            self.dossiers()
+            .filter(received_at__lt=cutoff)
+            .filter(Q(processed_at__isnull=True) | Q(processed_at__gte=cutoff))
+            .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=cutoff))
+        )
+
+    def open_at_end_late_ids(self) -> list[int]:
+        if self.end > self.now:
+            late = late_rules_q() | overdue_q(self.now)
+            return list(self.open_at_end_queryset().filter(late).values_list("pk", flat=True))
+        return list(self.get(Input.OPEN_AT_END).late_ids)
+
+    def _open_at_past_end(self) -> f.OpenAtEnd:
+        """Each candidate judged by its events up to the end: the status it was in, the
+        appointment then in force, and the apologies and supplement requests so far."""
+        end = self.end
+        ids = list(self.open_at_end_queryset().values_list("pk", flat=True))
+        late_after_second = settings.TINHSO_LATE_AFTER_SECOND_SUPPLEMENT
+        late_ids: list[int] = []
+        for first in range(0, len(ids), CHUNK):
+            chunk = ids[first : first + CHUNK]
+            events = (
+                DossierEvent.objects.filter(dossier_id__in=chunk, at__lt=end)
+                .order_by("dossier_id", "seq")
+                .values_list("dossier_id", "action", "to_status", "at", "data")
+            )
+            states: dict[int, dict[str, Any]] = {}
+            for dossier_id, action, to_status, at, data in events:
+                state = states.setdefault(
+                    dossier_id,
+                    {"status": "", "due_at": None, "apologies": 0, "requests": 0, "stopped": None},
+                )
+                due = _parse_instant((data or {}).get("due_at"))
+                if due is not None:
+                    state["due_at"] = due
+                if action == Action.APOLOGIZE:
+                    state["apologies"] += 1
+                elif action == Action.REQUEST_SUPPLEMENT:
+                    state["requests"] += 1
+                if to_status in STOPPED_STATUSES and state["status"] != to_status:
+                    state["stopped"] = at
+                state["status"] = to_status
+            for dossier_id, state in states.items():
+                if _late_at(state, end, late_after_second):
+                    late_ids.append(dossier_id)
+        return f.OpenAtEnd(
+            open=len(ids), within=len(ids) - len(late_ids), late_ids=tuple(sorted(late_ids))
+        )
+
+    # --- ratings, synchronisation, identity ---------------------------------------------------
+
+    def _load_ratings(self) -> f.Ratings:
+        from tinhso.portal.models import SatisfactionRating
+
+        counts = SatisfactionRating.objects.filter(
+            self.scope.dossier_q("dossier__"), created_at__gte=self.start, created_at__lt=self.end
+        ).aggregate(
+            count=Count("pk"),
+            total=_sum("overall"),
+            satisfied=Count("pk", filter=Q(overall__gte=4)),
+            negative=Count("pk", filter=Q(overall__lte=2)),
+        )
+        return f.Ratings(
+            count=counts["count"],
+            sum_overall=int(counts["total"]),
+            satisfied=counts["satisfied"],
+            negative=counts["negative"],
+        )
+
+    def synchronised_q(self) -> Q:
+        from tinhso.integration.adapters.national_portal import ADAPTER
+        from tinhso.integration.models import MessageState, OutboxMessage
+
+        delivered = OutboxMessage.objects.filter(
+            adapter=ADAPTER,
+            topic="dossier.created",
+            state=MessageState.DELIVERED,
+            ordering_key=Concat(Value("dossier:"), OuterRef("code"), output_field=CharField()),
+        )
+        return Q(Exists(delivered))
+
+    def _load_sync(self) -> f.Sync:
+        counts = self.received_in_period().aggregate(
+            received=Count("pk"), synchronised=Count("pk", filter=self.synchronised_q())
+        )
+        return f.Sync(**counts)
+
+    def identity_q(self) -> Q:
+        from tinhso.integration.access_log import FOUND
+        from tinhso.integration.adapters.population import SOURCE
+        from tinhso.integration.models import PersonalDataAccess
+
+        signed_in_with_eid = AuditRecord.objects.filter(
+            action="citizen.signin",
+            object_type=ContentType.objects.get_for_model(User),
+            object_id=Cast(OuterRef("owner_id"), CharField()),
+        )
+        looked_up = PersonalDataAccess.objects.filter(
+            source=SOURCE, outcome=FOUND, dossier_code=OuterRef("code")
+        )
+        return Q(Exists(signed_in_with_eid)) | Q(Exists(looked_up))
+
+    def _load_identity(self) -> f.Identity:
+        counts = self.received_in_period().aggregate(
+            received=Count("pk"), verified=Count("pk", filter=self.identity_q())
+        )
+        return f.Identity(**counts)
+
+
+def _late_at(state: dict[str, Any], end: datetime, late_after_second: bool) -> bool:
+    """Whether an open dossier in `state` at `end` counts late (see `Facts._open_at_past_end`)."""
+    if state["apologies"] > 0 or (late_after_second and state["requests"] > 1):
+        return True
+    due = state["due_at"]
+    if due is None:
+        return False
+    if state["status"] in CLOCK_RUNNING_STATUSES:
+        return due < end
+    if state["status"] in STOPPED_STATUSES:
+        return state["stopped"] is not None and state["stopped"] >= due
+    return False
+
+
+__all__ = ["Facts", "late_rules_q", "overdue_q"]
