@@ -17,6 +17,8 @@ urlpatterns = [
     path("portal/payments/", include("tinhso.payments.portal_urls")),
     path("portal/", include("tinhso.portal.urls")),
     path("payments/", include("tinhso.payments.urls")),
+    path("ioc/alerts/", include("tinhso.ioc.alert_urls")),
+    path("ioc/", include("tinhso.ioc.urls")),
     # The slips' QR codes point at <base>/track/<code>.
     path("track/<str:code>", portal_views.track_redirect, name="track_redirect"),
     path("", include("tinhso.core.urls")),
