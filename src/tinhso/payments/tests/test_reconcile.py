@@ -10,7 +10,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tinhso.dossiers.tests.conftest import vn
 from tinhso.integration import simulators
@@ -154,7 +154,10 @@ def test_a_report_with_a_bad_signature_fails_the_run_with_exit_2(paygov, new_bil
 
     assert code == 2
     run = ReconciliationRun.objects.get()
-    assert run.status == ReconciliationStatus.FAILED and "signature" in run.detail
+    with translation.override("en"):
+        expected = translation.gettext("The payment platform's report has a bad signature.")
+    assert run.status == ReconciliationStatus.FAILED
+    assert run.detail in (expected, _vi("The payment platform's report has a bad signature."))
     assert run.mismatches == []
 
 
@@ -201,3 +204,8 @@ def test_query_pending_settles_orders_nobody_notified(paygov, new_bill):
     bill.refresh_from_db()
     assert order.status == OrderStatus.PAID and order.confirmed_via == "query"
     assert bill.status == BillStatus.PAID
+
+
+def _vi(message: str) -> str:
+    with translation.override("vi"):
+        return translation.gettext(message)
