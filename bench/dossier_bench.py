@@ -21,13 +21,13 @@ def run(count: int = 500) -> dict[str, float]:
     django.setup()
     from django.core.management import call_command
 
-    from tinhso.catalog.models import Field, Procedure, WorkflowStep
+    from tinhso.catalog.models import FeeCase, Field, Procedure, WorkflowStep
     from tinhso.core.demo import demo_load
     from tinhso.core.models import Agency, Role, User
     from tinhso.dossiers import services
 
     call_command("migrate", verbosity=0)
-    demo_load()
+    demo_load(dossiers=False)  # the province, agencies and officials; no demo dossiers
     field, _ = Field.objects.get_or_create(code="bench", defaults={"name": "Bench"})
     procedure, created = Procedure.objects.get_or_create(
         code="bench.0001",
@@ -50,6 +50,8 @@ def run(count: int = 500) -> dict[str, float]:
                 role=role,
                 share_percent=Decimal(25),
             )
+        # A fee, so each submission also bills it (payments) besides the rollup (ioc).
+        FeeCase.objects.create(procedure=procedure, description="Lệ phí", amount=20_000)
     agency = Agency.objects.filter(kind="commune_committee").order_by("code").first()
     desk = User.objects.filter(agency=agency, roles__role=Role.DESK_OFFICER).first()
     applicant = services.Applicant(name="Nguyễn Văn Bench", id_number="019090000001")

@@ -19,7 +19,11 @@ CANCEL_ON = frozenset({Action.REFUSE, Action.WITHDRAW})
 def on_dossier_event(event: DossierEvent) -> None:
     if event.action in CREATE_ON:
         services.bill_create_for_dossier(
-            actor=event.actor, dossier=event.dossier, at=event.at, source="system"
+            actor=event.actor,
+            dossier=event.dossier,
+            at=event.at,
+            source="system",
+            new_dossier=event.action == Action.SUBMIT,
         )
     elif event.action in CANCEL_ON:
         reason = (

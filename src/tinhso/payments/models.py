@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tinhso.catalog.models import FeeCase
 from tinhso.core.models import Agency, AppendOnlyModel, AppendOnlyQuerySet, User
@@ -184,7 +185,7 @@ class ReceiptCounter(models.Model):
 class RefundStatus(models.TextChoices):
     REQUESTED = "requested", _("Waiting for approval")
     APPROVED = "approved", _("Approved and refunded")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", pgettext_lazy("refund", "Rejected")
 
 
 class Refund(models.Model):

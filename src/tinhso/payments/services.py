@@ -44,6 +44,8 @@ from tinhso.payments.models import (
 #: refund); a refund is approved by an agency leader.
 DESK_ROLES = (Role.DESK_OFFICER, Role.AGENCY_LEADER)
 BILL_FIELDS = ("status", "amount", "status_reason", "settled_at")
+#: Bills that no longer stand for what the dossier owes: a new one may be issued.
+UNBILLED = frozenset({BillStatus.CANCELLED, BillStatus.EXPIRED})
 
 
 def _now(at: datetime | None) -> datetime:
@@ -124,10 +126,11 @@ def _next_receipt_number(at: datetime) -> str:
 
 def default_fee_case(dossier: Dossier) -> FeeCase | None:
     """The case billed until the desk picks another: the first that costs something."""
-    for case in dossier.procedure.fee_cases.all():
-        if case.amount > 0:
-            return case
-    return None
+    return (
+        FeeCase.objects.filter(procedure_id=dossier.procedure_id, amount__gt=0)
+        .order_by("position", "pk")
+        .first()
+    )
 
 
 # --- bills ----------------------------------------------------------------------------------
@@ -135,19 +138,30 @@ def default_fee_case(dossier: Dossier) -> FeeCase | None:
 
 @transaction.atomic
 def bill_create_for_dossier(
-    *, actor: User | None, dossier: Dossier, at: datetime | None = None, source: str = "web"
+    *,
+    actor: User | None,
+    dossier: Dossier,
+    at: datetime | None = None,
+    source: str = "web",
+    new_dossier: bool = False,
 ) -> Bill | None:
     """The dossier's bill from its procedure's fee cases; None when nothing is payable.
-    Idempotent: a dossier with a bill that is not cancelled keeps it."""
-    existing = dossier.bills.exclude(status__in=[BillStatus.CANCELLED, BillStatus.EXPIRED]).first()
-    if existing is not None:
-        return existing
+    Idempotent: a dossier with a bill that is not cancelled or expired keeps it
+    (`new_dossier`: the dossier was created in this transaction, so it has no bill yet and
+    the two look-ups are spared on the submission path)."""
+    count = 0
+    if not new_dossier:
+        bills = list(dossier.bills.order_by().values_list("pk", "status"))
+        live = [pk for pk, status in bills if status not in UNBILLED]
+        if live:
+            return Bill.objects.get(pk=live[0])
+        count = len(bills)
     case = default_fee_case(dossier)
     if case is None:
         return None
     when = _now(at)
     bill = Bill.objects.create(
-        number=f"{dossier.code}-P{dossier.bills.count() + 1}",
+        number=f"{dossier.code}-P{count + 1}",
         dossier=dossier,
         agency=dossier.agency,
         unit_path=dossier.unit_path,
