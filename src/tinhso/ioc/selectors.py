@@ -7,23 +7,28 @@ system (alert evaluation) resolve the scope with `scopes.resolve_for_system` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Sum
+from django.db.models import Value as V
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tinhso.catalog.models import Field
+from tinhso.catalog.models import Field, OnlineAvailability, Procedure
 from tinhso.core.errors import NotFound, ValidationFailed
 from tinhso.core.models import AdministrativeUnit, Agency, Department, User, UserKind
 from tinhso.core.scoping import scope as restrict
+from tinhso.dossiers.models import Dossier
+from tinhso.dossiers.states import OPEN_STATUSES, Channel
 from tinhso.ioc import indicators
 from tinhso.ioc.drilldown import Drilldown, drilldown
-from tinhso.ioc.facts import Facts
-from tinhso.ioc.formulas import Value
+from tinhso.ioc.facts import Facts, overdue_q
+from tinhso.ioc.formulas import Flow, OpenAtEnd, OpenNow, Ratings, Value
 from tinhso.ioc.index766 import (
     NATIONAL_INDEX,
     IndexResult,
@@ -32,8 +37,8 @@ from tinhso.ioc.index766 import (
     find_row,
     service_index,
 )
-from tinhso.ioc.indicators import Better, Family, Indicator
-from tinhso.ioc.models import Target
+from tinhso.ioc.indicators import Better, Family, Indicator, Input
+from tinhso.ioc.models import COUNTERS, DailyRollup, Target
 from tinhso.ioc.periods import Period
 from tinhso.ioc.scopes import ResolvedScope, Scope, ScopeKind, require_official, resolve
 
@@ -163,6 +168,274 @@ def breakdown(
     """The indicator for each part of `parent` (drill-down: province → units → agencies →
     departments → officials). One computation per part."""
     return [compute(code, part, period, at=at) for part in children(parent, by)]
+
+
+# --- grouped: every part of a scope in one query per input -------------------------------------
+
+#: The column each kind of part is grouped by, on the rollups and on the dossier table. Units
+#: are grouped by agency and summed up to the unit the agency lies in.
+GROUP_KEYS: dict[ScopeKind, tuple[str, str]] = {
+    ScopeKind.UNIT: ("agency_id", "agency_id"),
+    ScopeKind.AGENCY: ("agency_id", "agency_id"),
+    ScopeKind.DEPARTMENT: ("department_ref", "department_id"),
+    ScopeKind.OFFICIAL: ("official_ref", "assignee_id"),
+    ScopeKind.PROCEDURE: ("procedure_id", "procedure_id"),
+    ScopeKind.FIELD: ("procedure__field_id", "procedure__field_id"),
+}
+#: The inputs `grouped_facts` loads for all parts at once; any other input is loaded per part
+#: when a formula asks for it (correct, one query or a few per part).
+GROUPED_INPUTS = frozenset({Input.FLOW, Input.OPEN_NOW, Input.OPEN_AT_END, Input.RATINGS})
+
+
+def _coalesced_sum(expression: Any, condition: Q | None = None) -> Coalesce:
+    return Coalesce(
+        Sum(expression, filter=condition, output_field=BigIntegerField()),
+        V(0),
+        output_field=BigIntegerField(),
+    )
+
+
+def flow_aggregates() -> dict[str, Any]:
+    """The sums `Facts` loads the flow with (same names as `formulas.Flow`)."""
+    online = Q(channel=Channel.ONLINE)
+    full = Q(procedure__online=OnlineAvailability.FULL)
+    aggregates = {name: _coalesced_sum(name) for name in COUNTERS}
+    aggregates.update(
+        submitted_online=_coalesced_sum("submitted", online),
+        received_online=_coalesced_sum("received", online),
+        done_online_electronic=_coalesced_sum(F("done_rejected") + F("result_digitised"), online),
+        received_full_online_procedure=_coalesced_sum("received", full),
+        received_online_full_online_procedure=_coalesced_sum("received", full & online),
+    )
+    return {f"sum_{k}": v for k, v in aggregates.items()}
+
+
+def _flow(row: dict[str, Any]) -> Flow:
+    return Flow(**{name[4:]: int(value) for name, value in row.items() if name.startswith("sum_")})
+
+
+def _add_flows(a: Flow, b: Flow) -> Flow:
+    return Flow(**{k: getattr(a, k) + getattr(b, k) for k in Flow.__dataclass_fields__})
+
+
+def grouped_flows(rollups: QuerySet[DailyRollup], key: str) -> dict[Any, Flow]:
+    """The flow summed by `key` (one GROUP BY query)."""
+    rows = rollups.order_by().values(key).annotate(**flow_aggregates())
+    return {row[key]: _flow(row) for row in rows}
+
+
+def _bucket(parts: list[ResolvedScope], by: ScopeKind) -> Callable[[Any], Any]:
+    """Maps a grouped key to the part's id (for units, an agency id to its unit's id)."""
+    if by != ScopeKind.UNIT:
+        return lambda key: key
+    paths = sorted(((p.unit_path or "", p.scope.id) for p in parts), key=lambda x: -len(x[0]))
+    agency_unit: dict[int, Any] = {}
+    for agency_id, path in Agency.objects.values_list("pk", "unit__path"):
+        agency_unit[agency_id] = next((pk for prefix, pk in paths if path.startswith(prefix)), None)
+    return lambda key: agency_unit.get(key)
+
+
+def grouped_facts(
+    parent: ResolvedScope,
+    period: Period,
+    by: ScopeKind,
+    *,
+    at: datetime | None = None,
+    inputs: frozenset[Input] = GROUPED_INPUTS,
+) -> list[Facts]:
+    """A `Facts` for each part of `parent` (see `children`) whose flow, open dossiers (now and
+    at the period's end) and ratings were loaded for all parts together: a handful of
+    queries instead of a handful per part. Other inputs load per part on demand."""
+    parts = children(parent, by)
+    whole = Facts(parent, period, now=at)
+    if by not in GROUP_KEYS or not parts:
+        return [Facts(p, period, now=whole.now) for p in parts]
+    rollup_key, dossier_key = GROUP_KEYS[by]
+    bucket = _bucket(parts, by)
+
+    flows: dict[Any, Flow] = {}
+    rollups = whole.rollups() if Input.FLOW in inputs else DailyRollup.objects.none()
+    for key, flow in grouped_flows(rollups, rollup_key).items():
+        part = bucket(key)
+        flows[part] = _add_flows(flows[part], flow) if part in flows else flow
+
+    now = whole.now
+    received = Q(received_at__isnull=False)
+    open_counts: dict[Any, dict[str, int]] = {}
+    due_soon: dict[Any, int] = {}
+    at_end_open: dict[Any, int] = {}
+    at_end_late: dict[Any, list[int]] = {}
+    ratings: dict[Any, Ratings] = {}
+    open_rows = (
+        whole.dossiers()
+        .filter(status__in=OPEN_STATUSES)
+        .order_by()
+        .values(dossier_key)
+        .annotate(
+            open=Count("pk"),
+            not_received=Count("pk", filter=~received),
+            overdue=Count("pk", filter=overdue_q(now)),
+            paused=Count("pk", filter=received & Q(clock_running=False) & ~overdue_q(now)),
+        )
+    )
+    due_soon_ids = whole.due_soon_ids() if Input.OPEN_NOW in inputs else []
+    if due_soon_ids:
+        for key in Dossier.objects.filter(pk__in=due_soon_ids).values_list(dossier_key, flat=True):
+            due_soon[bucket(key)] = due_soon.get(bucket(key), 0) + 1
+    for row in open_rows if Input.OPEN_NOW in inputs else []:
+        counts = open_counts.setdefault(
+            bucket(row[dossier_key]), {"open": 0, "not_received": 0, "overdue": 0, "paused": 0}
+        )
+        for name in counts:
+            counts[name] += row[name]
+
+    late_ids = set(whole.open_at_end_late_ids()) if Input.OPEN_AT_END in inputs else set()
+    at_end = whole.open_at_end_queryset().values_list("pk", dossier_key)
+    for pk, key in at_end if Input.OPEN_AT_END in inputs else []:
+        part = bucket(key)
+        at_end_open[part] = at_end_open.get(part, 0) + 1
+        if pk in late_ids:
+            at_end_late.setdefault(part, []).append(pk)
+
+    from tinhso.portal.models import SatisfactionRating
+
+    rating_rows = (
+        SatisfactionRating.objects.filter(
+            parent.dossier_q("dossier__"), created_at__gte=whole.start, created_at__lt=whole.end
+        )
+        .order_by()
+        .values(f"dossier__{dossier_key}")
+        .annotate(
+            count=Count("pk"),
+            total=_coalesced_sum("overall"),
+            satisfied=Count("pk", filter=Q(overall__gte=4)),
+            negative=Count("pk", filter=Q(overall__lte=2)),
+        )
+    )
+    for row in rating_rows if Input.RATINGS in inputs else []:
+        part = bucket(row[f"dossier__{dossier_key}"])
+        old = ratings.get(part, Ratings())
+        ratings[part] = Ratings(
+            count=old.count + row["count"],
+            sum_overall=old.sum_overall + int(row["total"]),
+            satisfied=old.satisfied + row["satisfied"],
+            negative=old.negative + row["negative"],
+        )
+
+    found = []
+    for part in parts:
+        pk = part.scope.id
+        facts = Facts(part, period, now=now)
+        counts = open_counts.get(pk, {"open": 0, "not_received": 0, "overdue": 0, "paused": 0})
+        soon = due_soon.get(pk, 0)
+        late = at_end_late.get(pk, [])
+        opened = at_end_open.get(pk, 0)
+        preloaded: dict[Input, Any] = {}
+        preloaded[Input.FLOW] = flows.get(pk, Flow())
+        preloaded[Input.OPEN_NOW] = OpenNow(
+            open=counts["open"],
+            not_received=counts["not_received"],
+            within=counts["open"]
+            - counts["not_received"]
+            - counts["overdue"]
+            - counts["paused"]
+            - soon,
+            due_soon=soon,
+            overdue=counts["overdue"],
+            paused=counts["paused"],
+        )
+        preloaded[Input.OPEN_AT_END] = OpenAtEnd(
+            open=opened, within=opened - len(late), late_ids=tuple(sorted(late))
+        )
+        preloaded[Input.RATINGS] = ratings.get(pk, Ratings())
+        facts._cache.update({k: v for k, v in preloaded.items() if k in inputs})
+        found.append(facts)
+    return found
+
+
+def breakdown_grouped(
+    codes: list[str],
+    parent: ResolvedScope,
+    period: Period,
+    by: ScopeKind,
+    *,
+    at: datetime | None = None,
+) -> list[tuple[ResolvedScope, dict[str, IndicatorResult]]]:
+    """Several indicators for each part of `parent`, read together (`grouped_facts`): the
+    same values as `breakdown`, part by part."""
+    wanted = [indicator_get(code) for code in codes]
+    needs = frozenset(n for i in wanted for n in i.needs) & GROUPED_INPUTS
+    rows = []
+    for facts in grouped_facts(parent, period, by, at=at, inputs=needs):
+        rows.append(
+            (
+                facts.scope,
+                {
+                    i.code: IndicatorResult(
+                        i, facts.scope, period, facts.now, compute_value(i, facts)
+                    )
+                    for i in wanted
+                },
+            )
+        )
+    return rows
+
+
+def index_breakdown(
+    parent: ResolvedScope,
+    period: Period,
+    by: ScopeKind,
+    *,
+    index_code: str = NATIONAL_INDEX,
+    at: datetime | None = None,
+) -> list[tuple[ResolvedScope, IndexResult]]:
+    """The service index for each part of `parent` (inputs grouped where `grouped_facts`
+    can; the catalog, payments, synchronisation and identity load per part)."""
+    index = service_index(index_code)
+    return [(f.scope, compute_index(index, f)) for f in grouped_facts(parent, period, by, at=at)]
+
+
+def monthly_flows(
+    scope: ResolvedScope, last: Period, months: int = 12
+) -> list[tuple[Period, Flow]]:
+    """The flow of each of the `months` calendar months ending with the one `last` ends in
+    (one GROUP BY query)."""
+    periods = []
+    year, month = last.last.year, last.last.month
+    for _i in range(months):
+        periods.append(Period.month(year, month))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    periods.reverse()
+    rows = (
+        DailyRollup.objects.filter(
+            scope.rollup_q(), day__gte=periods[0].first, day__lte=periods[-1].last
+        )
+        .annotate(month=TruncMonth("day"))
+        .order_by()
+        .values("month")
+        .annotate(**flow_aggregates())
+    )
+    by_month = {}
+    for row in rows:
+        month_start = row["month"]
+        if isinstance(month_start, datetime):
+            month_start = month_start.date()
+        by_month[(month_start.year, month_start.month)] = _flow(row)
+    return [(p, by_month.get((p.first.year, p.first.month), Flow())) for p in periods]
+
+
+def top_procedures(
+    scope: ResolvedScope, period: Period, *, counter: str = "done_late", limit: int = 10
+) -> list[tuple[Procedure, Flow]]:
+    """The procedures with the most `counter` (late dossiers by default) in the period."""
+    facts = Facts(scope, period)
+    flows = grouped_flows(facts.rollups(), "procedure_id")
+    ranked = sorted(
+        ((pk, flow) for pk, flow in flows.items() if getattr(flow, counter) > 0),
+        key=lambda item: -getattr(item[1], counter),
+    )[:limit]
+    procedures = Procedure.objects.in_bulk([pk for pk, _flow in ranked])
+    return [(procedures[pk], flow) for pk, flow in ranked if pk in procedures]
 
 
 # --- for a user ---------------------------------------------------------------------------------
@@ -305,19 +578,24 @@ __all__ = [
     "TargetProgress",
     "breakdown",
     "breakdown_for",
+    "breakdown_grouped",
     "children",
     "compute",
     "compute_many",
     "dossiers_behind",
     "dossiers_behind_for",
+    "grouped_facts",
+    "index_breakdown",
     "index_dossiers_for",
     "index_for",
     "indicator_definitions",
     "indicator_for",
     "indicator_get",
     "indicators_for",
+    "monthly_flows",
     "require_official",
     "resolve_province",
     "targets_list",
     "targets_progress_for",
+    "top_procedures",
 ]
