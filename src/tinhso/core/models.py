@@ -385,9 +385,7 @@ class ScheduledRun(models.Model):
 
     class Meta:
         ordering = ["-slot"]
-        constraints = [
-            models.UniqueConstraint(fields=["job", "slot"], name="scheduled_run_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["job", "slot"], name="scheduled_run_unique")]
 
     def __str__(self) -> str:
         return f"{self.job} @ {self.slot:%Y-%m-%d %H:%M}"

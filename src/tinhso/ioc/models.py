@@ -247,3 +247,184 @@ class Target(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator} {self.year}: {self.value}"
+
+
+# --- alerts ------------------------------------------------------------------------------------
+
+# Imported here so that the alerts could be appended without touching the lines above.
+from tinhso.core.models import AppendOnlyModel, AppendOnlyQuerySet  # noqa: E402
+
+
+class AlertComparison(models.TextChoices):
+    LT = "lt", _("below")
+    LE = "le", _("at or below")
+    GT = "gt", _("above")
+    GE = "ge", _("at or above")
+
+
+class AlertSeverity(models.TextChoices):
+    INFO = "info", _("Information")
+    WARNING = "warning", _("Warning")
+    CRITICAL = "critical", _("Critical")
+
+
+class AlertState(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class AlertAction(models.TextChoices):
+    RAISED = "raised", _("Raised")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESOLVED = "resolved", _("Resolved")
+    RECOVERED = "recovered", _("Recovered")
+
+
+class AlertRule(models.Model):
+    """A threshold on an indicator ("on-time rate of agency X over 30 days below 95 %").
+
+    The scope is a kind and an id; no id on an agency or a unit means every agency (every
+    commune) of the province, each evaluated and alerted on its own. No id on a province
+    means the platform's province. `use_target` compares with the province's target for the
+    indicator in the current year instead of `threshold` (no target: no alert). A window of
+    0 days reads the indicator at the moment of evaluation (overdue, due soon)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    indicator = models.CharField(_("indicator"), max_length=60)
+    scope_kind = models.CharField(_("scope"), max_length=12, default="province")
+    scope_id = models.PositiveIntegerField(
+        _("scope id"), null=True, blank=True, help_text=_("Empty: each agency or commune.")
+    )
+    comparison = models.CharField(
+        _("comparison"), max_length=2, choices=AlertComparison.choices, default=AlertComparison.LT
+    )
+    threshold = models.DecimalField(
+        _("threshold"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    use_target = models.BooleanField(_("compare with the province's target"), default=False)
+    window_days = models.PositiveSmallIntegerField(
+        _("window (days)"),
+        default=30,
+        validators=[MaxValueValidator(366)],
+        help_text=_("0: the value at the moment of evaluation."),
+    )
+    severity = models.CharField(
+        _("severity"), max_length=10, choices=AlertSeverity.choices, default=AlertSeverity.WARNING
+    )
+    recipients = models.ManyToManyField(
+        User, blank=True, related_name="+", verbose_name=_("officials notified")
+    )
+    emails = models.TextField(_("other e-mail addresses"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+    updated_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("alert rule")
+        verbose_name_plural = _("alert rules")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(use_target=True) | models.Q(threshold__isnull=False),
+                name="ioc_alert_rule_has_threshold",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(comparison__in=["lt", "le", "gt", "ge"]),
+                name="ioc_alert_rule_comparison",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def fans_out(self) -> bool:
+        return self.scope_id is None and self.scope_kind in ("agency", "unit")
+
+
+class Alert(models.Model):
+    """One breach of a rule at one scope: open → acknowledged → resolved. At most one alert
+    per rule and scope is not resolved (a database constraint), so a breach that lasts
+    raises one alert however many evaluations see it."""
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.PROTECT, related_name="alerts")
+    scope_kind = models.CharField(_("scope"), max_length=12)
+    scope_id = models.PositiveIntegerField(_("scope id"))
+    scope_label = models.CharField(_("scope name"), max_length=255)
+    #: Where the alert hangs on the tree (for `restrict`): the scope's agency, if any, and
+    #: the unit path of the scope (the province's for a province, a field or a procedure).
+    agency = models.ForeignKey(
+        Agency, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    unit_path = models.CharField(max_length=255, blank=True)
+    state = models.CharField(
+        _("state"), max_length=12, choices=AlertState.choices, default=AlertState.OPEN
+    )
+    value = models.DecimalField(_("value at breach"), max_digits=14, decimal_places=2)
+    threshold = models.DecimalField(_("threshold"), max_digits=12, decimal_places=2)
+    raised_at = models.DateTimeField(_("raised at"), default=timezone.now, db_index=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    #: None with a `resolved_at`: the system saw the indicator recover.
+    resolved_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    last_value = models.DecimalField(_("last value"), max_digits=14, decimal_places=2)
+    last_evaluated_at = models.DateTimeField(_("last evaluated at"), default=timezone.now)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_fields: ClassVar[ScopeFields] = ScopeFields(unit_path="unit_path", agency="agency")
+
+    class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        ordering = ["-raised_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "scope_kind", "scope_id"],
+                condition=~models.Q(state="resolved"),
+                name="ioc_alert_one_unresolved_per_scope",
+            )
+        ]
+        indexes = [models.Index(fields=["state", "raised_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.rule.name} · {self.scope_label}"
+
+
+class AlertEvent(AppendOnlyModel):
+    """The alert's trail, append-only: raised, acknowledged, resolved (by a person) or
+    recovered (by the system), with the value seen and the note given."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150)
+    action = models.CharField(max_length=15, choices=AlertAction.choices)
+    from_state = models.CharField(max_length=12, blank=True)
+    to_state = models.CharField(max_length=12)
+    value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    note = models.TextField(blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("alert event")
+        verbose_name_plural = _("alert events")
+        ordering = ["alert", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.alert_id} {self.action}"
