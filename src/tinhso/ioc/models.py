@@ -12,6 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from tinhso.catalog.models import Procedure
 from tinhso.core.models import AdministrativeUnit, Agency, User
@@ -264,12 +265,12 @@ class AlertComparison(models.TextChoices):
 
 class AlertSeverity(models.TextChoices):
     INFO = "info", _("Information")
-    WARNING = "warning", _("Warning")
+    WARNING = "warning", pgettext_lazy("alert severity", "Warning")
     CRITICAL = "critical", _("Critical")
 
 
 class AlertState(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("alert state", "Open")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
     RESOLVED = "resolved", _("Resolved")
 

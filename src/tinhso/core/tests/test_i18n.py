@@ -24,10 +24,16 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 @dataclass
 class Entry:
     msgid: str = ""
+    msgctxt: str | None = None
     msgid_plural: str | None = None
     msgstr: dict[int, str] = field(default_factory=dict)
     flags: set[str] = field(default_factory=set)
     line: int = 0
+
+    @property
+    def key(self) -> str:
+        """The entry's key in a compiled catalog (`context\x04msgid` with a context)."""
+        return self.msgid if self.msgctxt is None else f"{self.msgctxt}\x04{self.msgid}"
 
 
 def parse_po(path: Path) -> list[Entry]:
@@ -62,10 +68,16 @@ def parse_po(path: Path) -> list[Entry]:
             text = ast.literal_eval(line)
         else:
             text = ast.literal_eval(rest)
-            if keyword == "msgid":
+            if keyword == "msgctxt":
                 finish()
-                current = Entry(flags=pending_flags, line=number)
+                current = Entry(flags=pending_flags, line=number, msgctxt="")
                 pending_flags = set()
+                target = ("msgctxt", 0)
+            elif keyword == "msgid":
+                if current is None or current.msgctxt is None or target != ("msgctxt", 0):
+                    finish()
+                    current = Entry(flags=pending_flags, line=number)
+                    pending_flags = set()
                 target = ("msgid", 0)
             elif keyword == "msgid_plural":
                 target = ("msgid_plural", 0)
@@ -79,7 +91,9 @@ def parse_po(path: Path) -> list[Entry]:
             else:
                 raise AssertionError(f"{path}:{number}: unexpected line {raw!r}")
         kind, index = target
-        if kind == "msgid":
+        if kind == "msgctxt":
+            current.msgctxt += text
+        elif kind == "msgid":
             current.msgid += text
         elif kind == "msgid_plural":
             current.msgid_plural += text
@@ -209,7 +223,9 @@ def test_translations_keep_every_placeholder(messages):
 
 
 def test_official_terms_are_used(messages):
-    translated = {e.msgid: e.msgstr[0] for e in messages if e.msgid_plural is None}
+    translated = {
+        e.msgid: e.msgstr[0] for e in messages if e.msgid_plural is None and e.msgctxt is None
+    }
     assert translated["Sign in"] == "Đăng nhập"
     assert translated["Sign out"] == "Đăng xuất"
     assert translated["Username"] == "Tên đăng nhập"
@@ -233,13 +249,13 @@ def test_compiled_catalog_is_in_step_with_the_po(messages):
     with MO_PATH.open("rb") as handle:
         compiled = py_gettext.GNUTranslations(handle)._catalog
     compiled_ids = {key if isinstance(key, str) else key[0] for key in compiled if key}
-    assert compiled_ids == {e.msgid for e in messages}
+    assert compiled_ids == {e.key for e in messages}
     for entry in messages:
         if entry.msgid_plural is None:
-            assert compiled[entry.msgid] == entry.msgstr[0], entry.msgid
+            assert compiled[entry.key] == entry.msgstr[0], entry.msgid
         else:
             for index, msgstr in entry.msgstr.items():
-                assert compiled[(entry.msgid, index)] == msgstr, entry.msgid
+                assert compiled[(entry.key, index)] == msgstr, entry.msgid
 
 
 def test_django_serves_the_po_translations(messages):
@@ -251,7 +267,12 @@ def test_django_serves_the_po_translations(messages):
     assert plain
     with translation.override("vi"):
         for entry in plain:
-            assert translation.gettext(entry.msgid) == entry.msgstr[0], entry.msgid
+            served = (
+                translation.gettext(entry.msgid)
+                if entry.msgctxt is None
+                else translation.pgettext(entry.msgctxt, entry.msgid)
+            )
+            assert served == entry.msgstr[0], entry.msgid
 
 
 def test_an_english_browser_still_gets_vietnamese_until_the_user_switches(client, db):

@@ -496,7 +496,7 @@ def test_the_scheduled_job_is_registered_every_five_minutes(ops):
 
 
 def test_the_alerts_page_lists_open_alerts_first_with_their_actions(client, ops, raised):
-    other = a_rule(scope_id=ops.world.agency_a.pk, name="Đã xử lý")
+    other = a_rule(scope_id=ops.world.agency_a.pk, name="Quy tắc thứ hai")
     alerts.evaluate_rule(other, now=AFTER_DEADLINE)
     alert_services.alert_resolve(
         actor=ops.world.administrator, alert=Alert.objects.get(rule=other), note=""
@@ -505,11 +505,12 @@ def test_the_alerts_page_lists_open_alerts_first_with_their_actions(client, ops,
     response = client.get("/ioc/alerts/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.index("Hồ sơ quá hạn") < html.index("Đã xử lý")
+    assert html.index("Hồ sơ quá hạn") < html.index("Quy tắc thứ hai")
     assert f"/ioc/alerts/{raised.pk}/acknowledge/" in html
     assert f"/ioc/agency/{ops.world.agency_a.pk}/" in html
     only_resolved = client.get("/ioc/alerts/", {"state": "resolved"}).content.decode()
-    assert "Đã xử lý" in only_resolved and "/acknowledge/" not in only_resolved
+    assert "Quy tắc thứ hai" in only_resolved and "/acknowledge/" not in only_resolved
+    assert "Hồ sơ quá hạn" not in only_resolved.split("<tbody")[-1]
 
 
 def test_acknowledging_on_the_page_writes_the_trail(client, ops, raised):
