@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "tinhso.portal",
     "tinhso.payments",
     "tinhso.ioc",
+    "tinhso.govstack",
 ]
 
 MIDDLEWARE = [
