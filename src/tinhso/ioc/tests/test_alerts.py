@@ -599,10 +599,10 @@ def test_an_administrator_acknowledges_an_alert_in_the_browser(
     page.goto(f"{base}/ioc/alerts/")
     assert page.locator("table.alerts-table tbody tr").count() == 3
     first = page.locator("table.alerts-table tbody tr").first
-    first.locator("summary", has_text="Acknowledge").click()
-    first.locator("textarea").first.fill("Đã giao phòng chuyên môn")
+    acknowledge = first.locator("details[data-action=acknowledge]")
+    acknowledge.locator("summary").click()
+    acknowledge.locator("textarea").fill("Đã giao phòng chuyên môn")
     with page.expect_navigation():
-        first.locator("button", has_text="Acknowledge").click()
+        acknowledge.locator("button[type=submit]").click()
     assert Alert.objects.filter(state=AlertState.ACKNOWLEDGED).count() == 1
     save_screenshot(page, "ioc-alerts")
-    page.screenshot(path="/tmp/alerts.png", full_page=True)
