@@ -8,6 +8,7 @@ check would refuse a keyed POST that carries no CSRF token."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -62,3 +63,4 @@ api.add_router("/v1", dossiers_router)
 api.add_router("/v1", payments_router)
 api.add_router("/v1", "tinhso.ioc.api.router")
 api.add_router("/v1", "tinhso.ioc.alerts_api.router")
+api.add_router(settings.TINHSO_GOVSTACK_PREFIX, "tinhso.govstack.api.router")

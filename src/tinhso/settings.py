@@ -240,3 +240,9 @@ TINHSO_BILL_VALID_DAYS = env_int("TINHSO_BILL_VALID_DAYS", 30)
 TINHSO_PAYMENT_NOTIFY_MAX_AGE_SECONDS = env_int("TINHSO_PAYMENT_NOTIFY_MAX_AGE_SECONDS", 600)
 # Who is emailed when the daily reconciliation finds mismatches (comma-separated).
 TINHSO_PAYMENT_ALERT_EMAILS = env_list("TINHSO_PAYMENT_ALERT_EMAILS", [])
+
+# GovStack Registration building block (docs/govstack.md): where the router sits in the
+# main API, and the registered API client the standalone port acts as when a request
+# carries no Information-Mediator-Client header where the specification makes it optional.
+TINHSO_GOVSTACK_PREFIX = env_str("TINHSO_GOVSTACK_PREFIX", "/govstack/registration")
+TINHSO_GOVSTACK_DEFAULT_CLIENT = env_str("TINHSO_GOVSTACK_DEFAULT_CLIENT", "")

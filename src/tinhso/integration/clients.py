@@ -59,6 +59,7 @@ OPERATION_SCOPES: dict[tuple[str, str], str] = {
     ("core", "GET"): "units:read",
     ("govstack", "GET"): "govstack",
     ("govstack", "POST"): "govstack",
+    ("govstack", "PUT"): "govstack",
     ("payments", "GET"): "payments:read",
     ("payments", "POST"): "payments:write",
     ("ioc", "GET"): "ioc:read",
