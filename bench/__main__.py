@@ -17,7 +17,7 @@ BENCHMARKS = {
 
 
 #: Benchmarks with their own options (`python -m bench generate --dossiers 2000000`).
-COMMANDS = {"generate": "bench.generate", "read": "bench.read"}
+COMMANDS = {"generate": "bench.generate", "read": "bench.read", "submit": "bench.submit"}
 
 
 def main() -> None:
