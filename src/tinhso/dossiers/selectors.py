@@ -13,7 +13,7 @@ from django.utils import timezone
 from tinhso.catalog.models import Procedure
 from tinhso.core.errors import NotFound
 from tinhso.core.models import Agency, Department, Role, User, UserKind
-from tinhso.core.scoping import scope
+from tinhso.core.scoping import scope, scope_of
 from tinhso.core.text import fold_vietnamese
 from tinhso.dossiers import deadlines
 from tinhso.dossiers.models import Dossier
@@ -159,7 +159,37 @@ def calendar_horizon(user: Any, now: datetime) -> datetime:
 
 
 def inbox_counts(user: Any, *, at: datetime | None = None) -> dict[str, int]:
-    return {box: inbox(user, box, at=at).count() for box in INBOXES if box != "all"}
+    counts = {box: inbox(user, box, at=at).count() for box in INBOXES if box != "all"}
+    counts["all"] = visible_count(user)
+    return counts
+
+
+def visible_count(user: Any) -> int:
+    """How many dossiers `user` sees. For an agency's official, the agency's own dossiers and
+    those transferred to it are counted apart: each is an index-only count, where the single
+    `agency = X OR transfer_agency = X` filter reads the table's pages (≈ 250 ms for an
+    agency with 70,000 dossiers, docs/benchmarks.md)."""
+    user_scope = scope_of(user)
+    if user_scope.agency_id is None or user_scope.nothing:
+        return dossiers_visible(user).count()
+    agency_id = user_scope.agency_id
+    own = Dossier.objects.filter(agency_id=agency_id).count()
+    transferred = (
+        Dossier.objects.filter(transfer_agency_id=agency_id).exclude(agency_id=agency_id).count()
+    )
+    return own + transferred
+
+
+def inbox_procedures(user: Any) -> list[tuple[str, str]]:
+    """The procedures the inbox's filter offers: the catalog of the user's agency (or the
+    whole catalog in force), not a DISTINCT over every dossier the user sees."""
+    agency = getattr(user, "agency", None)
+    procedures = (
+        procedures_for_agency(agency)
+        if agency is not None
+        else Procedure.objects.filter(is_active=True).order_by("code")
+    )
+    return list(procedures.values_list("code", "name"))
 
 
 def actions_for(user: Any, dossier: Dossier) -> list[str]:

@@ -192,13 +192,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
     rows = [(dossier, *_deadline_badge(dossier)) for dossier in page]
     counts = selectors.inbox_counts(user)
-    counts["all"] = selectors.dossiers_visible(user).count()
-    procedures = (
-        selectors.dossiers_visible(user)
-        .order_by("procedure__code")
-        .values_list("procedure__code", "procedure__name")
-        .distinct()
-    )
     context = {
         "box": box,
         "tabs": [(name, BOX_LABELS[name], counts[name]) for name in selectors.INBOXES],
@@ -207,7 +200,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "query": query,
         "procedure": procedure_code,
-        "procedures": list(procedures),
+        "procedures": selectors.inbox_procedures(user),
         "can_receive": user.has_role(Role.DESK_OFFICER) and user.agency_id is not None,
     }
     return render(request, "dossiers/inbox.html", context)

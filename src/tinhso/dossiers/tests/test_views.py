@@ -485,3 +485,35 @@ def test_the_desk_refuses_a_supplement_file_that_is_not_a_document(client, desk:
     fake = SimpleUploadedFile("giay-chung-sinh.pdf", b"MZ\x90\x00" + b"\x00" * 64)
     _act(client, dossier, "supplement", files=fake)
     assert _fresh(dossier).status == Status.SUPPLEMENT_REQUESTED
+
+
+def test_the_all_count_includes_dossiers_transferred_in_and_the_filter_lists_the_catalog(
+    client, desk: Desk
+):
+    from tinhso.dossiers import selectors
+
+    world = desk.world
+    moved = desk.in_processing(T0)
+    desk.submit(T0)
+    services.dossier_submit(
+        actor=None,
+        procedure=desk.procedure,
+        agency=world.agency_b,
+        channel="online",
+        applicant=desk.applicant,
+        at=T0,
+    )
+    services.dossier_transfer(
+        actor=desk.specialist, dossier=moved, to_agency=world.agency_b, reason="Xác minh", at=T0
+    )
+    # Agency B sees its own dossier and the one transferred to it; agency A still sees both
+    # of its own.
+    assert selectors.visible_count(world.desk_b) == 2
+    assert selectors.visible_count(desk.desk) == 2
+    for user in (desk.desk, world.desk_b, world.provincial_leader):
+        assert selectors.visible_count(user) == selectors.dossiers_visible(user).count()
+    client.force_login(world.desk_b)
+    response = client.get(reverse("dossiers:inbox"), {"box": "all"})
+    counts = {name: count for name, _label, count in response.context["tabs"]}
+    assert counts["all"] == 2
+    assert (desk.procedure.code, desk.procedure.name) in response.context["procedures"]
