@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from pygal.style import Style
 
 from tinhso.ioc import selectors
+from tinhso.ioc.facts import Facts
 from tinhso.ioc.formulas import Value, to_decimal
 from tinhso.ioc.indicators import Indicator
 from tinhso.ioc.periods import Period
@@ -113,7 +114,8 @@ def trend(scope: ResolvedScope, period: Period) -> ChartData:
     period's last month (one grouped query on the rollups)."""
     indicators = [selectors.indicator_get(code) for code in TREND_CODES]
     rows = []
-    for month, flow in selectors.monthly_flows(scope, period):
+    # The trend's indicators read no sum of the fully online procedures.
+    for month, flow in selectors.monthly_flows(scope, period, procedure_sums=False):
         values = [number(i.formula(flow=flow)) for i in indicators]
         rows.append(Row(f"{month.first:%m/%Y}", values))
     return ChartData(
@@ -137,9 +139,15 @@ def _sort_worst_first(rows: list[Row], column: int = 0) -> list[Row]:
 
 
 def breakdown(
-    scope: ResolvedScope, period: Period, by: ScopeKind, *, at: datetime | None = None
+    scope: ResolvedScope,
+    period: Period,
+    by: ScopeKind,
+    *,
+    at: datetime | None = None,
+    whole: Facts | None = None,
 ) -> ChartData:
-    """The parts of the scope one level down by on-time rate (worst first), with the counts."""
+    """The parts of the scope one level down by on-time rate (worst first), with the counts.
+    `whole`: the scope's `Facts` if the caller has them (see `selectors.grouped_facts`)."""
     indicators = [selectors.indicator_get(code) for code in BREAKDOWN_CODES]
     rows = [
         Row(
@@ -147,7 +155,9 @@ def breakdown(
             [number(results[code].value) for code in BREAKDOWN_CODES],
             scope_url(part, period),
         )
-        for part, results in selectors.breakdown_grouped(BREAKDOWN_CODES, scope, period, by, at=at)
+        for part, results in selectors.breakdown_grouped(
+            BREAKDOWN_CODES, scope, period, by, at=at, whole=whole
+        )
     ]
     return ChartData(
         slug=f"breakdown-{by.value}",
@@ -199,7 +209,8 @@ def index_ranking(
 def late_procedures(scope: ResolvedScope, period: Period, *, limit: int = 10) -> ChartData:
     """The procedures with the most dossiers done late in the period."""
     rows = []
-    for procedure, flow in selectors.top_procedures(scope, period, limit=limit):
+    top = selectors.top_procedures(scope, period, limit=limit, procedure_sums=False)
+    for procedure, flow in top:
         rows.append(Row(f"{procedure.code} · {procedure.name}", [flow.done_late, flow.done]))
     return ChartData(
         slug="late-procedures",

@@ -16,7 +16,7 @@ Where they come from:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -33,11 +33,11 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Cast, Coalesce, Concat
+from django.db.models.functions import Cast, Coalesce, Concat, TruncMonth
 from django.utils import timezone
 
-from tinhso.catalog.models import FeeCase, OnlineAvailability
-from tinhso.core.models import AuditRecord, User
+from tinhso.catalog.models import FeeCase, OnlineAvailability, Procedure
+from tinhso.core.models import Agency, AuditRecord, User
 from tinhso.core.selectors import working_calendar_for_id
 from tinhso.core.working_calendar import WorkingCalendar
 from tinhso.dossiers import deadlines
@@ -53,7 +53,7 @@ from tinhso.dossiers.states import (
 )
 from tinhso.ioc import formulas as f
 from tinhso.ioc.indicators import Input
-from tinhso.ioc.models import COUNTERS, DailyRollup
+from tinhso.ioc.models import COUNTERS, AgencyDailyRollup, DailyRollup
 from tinhso.ioc.periods import Period
 from tinhso.ioc.scopes import ResolvedScope
 
@@ -98,6 +98,109 @@ def _parse_instant(value: Any) -> datetime | None:
     return None
 
 
+# --- the flow: sums of the rollups -------------------------------------------------------------
+
+#: The `Flow` fields that depend on the procedure's online level today (the catalog keeps no
+#: history, so no rollup can hold them): summed on `DailyRollup` by procedure id.
+PROCEDURE_FLOW_FIELDS = ("received_full_online_procedure", "received_online_full_online_procedure")
+#: Group keys `AgencyDailyRollup` has (besides none and the month).
+AGENCY_GRAIN_KEYS = frozenset({"agency_id", "day", "channel"})
+MONTH = "month"
+
+
+def flow_aggregates() -> dict[str, Any]:
+    """The sums of a `Flow` that need neither department, official nor procedure (the
+    aliases are `sum_<field>`: they may not shadow the columns they sum)."""
+    online = Q(channel=Channel.ONLINE)
+    aggregates = {name: _sum(name) for name in COUNTERS}
+    aggregates.update(
+        submitted_online=_sum("submitted", online),
+        received_online=_sum("received", online),
+        done_online_electronic=_sum(F("done_rejected") + F("result_digitised"), online),
+    )
+    return {f"sum_{k}": v for k, v in aggregates.items()}
+
+
+def procedure_flow_aggregates() -> dict[str, Any]:
+    """The sums of `PROCEDURE_FLOW_FIELDS` over rows already limited to some procedures."""
+    return {
+        "sum_received_full_online_procedure": _sum("received"),
+        "sum_received_online_full_online_procedure": _sum("received", Q(channel=Channel.ONLINE)),
+    }
+
+
+def _grouped_sums(
+    queryset: QuerySet, group: str | None, aggregates: dict[str, Any]
+) -> dict[Any, dict[str, Any]]:
+    queryset = queryset.order_by()
+    if group is None:
+        return {None: queryset.aggregate(**aggregates)}
+    if group == MONTH:
+        queryset = queryset.annotate(month=TruncMonth("day"))
+    rows = queryset.values(group).annotate(**aggregates)
+    found = {}
+    for row in rows:
+        key = row.pop(group)
+        if group == MONTH and isinstance(key, datetime):
+            key = key.date()
+        found[key] = row
+    return found
+
+
+def sum_flows(
+    scope: ResolvedScope,
+    first: date,
+    last: date,
+    group: str | None = None,
+    *,
+    procedure_sums: bool = True,
+) -> dict[Any, f.Flow]:
+    """The flow of `scope` from day `first` to day `last`, in total (key None) or by `group`
+    (a rollup column, or `MONTH` for the first day of each month).
+
+    The sums that need no department, official or procedure come from `AgencyDailyRollup`
+    when the scope and the grouping allow (province, unit, agency), from `DailyRollup`
+    otherwise; those of the fully online procedures from `DailyRollup` filtered by procedure
+    ids (an index range per procedure, no join: the planner loops over the catalog
+    otherwise) — the fully online procedures' ids, or the others' when they are fewer, the
+    sums then being the whole's minus theirs. `procedure_sums=False` leaves them 0, for
+    callers that read none."""
+    coarse = scope.agency_grain and (group is None or group == MONTH or group in AGENCY_GRAIN_KEYS)
+    model = AgencyDailyRollup if coarse else DailyRollup
+    base_q = Q(scope.rollup_q(), day__gte=first, day__lte=last)
+    sums = _grouped_sums(model.objects.filter(base_q), group, flow_aggregates())
+    if procedure_sums:
+        levels = dict(Procedure.objects.values_list("pk", "online"))
+        full = sorted(pk for pk, level in levels.items() if level == OnlineAvailability.FULL)
+        others = sorted(pk for pk, level in levels.items() if level != OnlineAvailability.FULL)
+        # Every rollup row's procedure is in the catalog (PROTECT), so the fully online
+        # procedures' sums are also the whole's minus the others': sum the smaller set.
+        complement = len(others) < len(full)
+        ids = others if complement else full
+        extra = (
+            _grouped_sums(
+                DailyRollup.objects.filter(base_q, procedure_id__in=ids),
+                group,
+                procedure_flow_aggregates(),
+            )
+            if ids
+            else {}
+        )
+        for key, row in sums.items():
+            part = extra.get(key, {})
+            received = int(part.get("sum_received_full_online_procedure") or 0)
+            online = int(part.get("sum_received_online_full_online_procedure") or 0)
+            if complement:
+                received = int(row["sum_received"] or 0) - received
+                online = int(row["sum_received_online"] or 0) - online
+            row["sum_received_full_online_procedure"] = received
+            row["sum_received_online_full_online_procedure"] = online
+    return {
+        key: f.Flow(**{name[4:]: int(value or 0) for name, value in row.items()})
+        for key, row in sums.items()
+    }
+
+
 class Facts:
     """The inputs of the formulas for one resolved scope and period; `now` is the moment
     point-in-time figures are taken at (and whether the period has ended)."""
@@ -108,6 +211,9 @@ class Facts:
         self.now = now or timezone.now()
         self._cache: dict[Input, Any] = {}
         self._fee_bearing_ids: set[int] = set()
+        self._due_soon_ids: list[int] | None = None
+        #: Rows of the grouped queries of `selectors.grouped_facts` with this as the whole.
+        self.grouped_rows: dict[tuple[str, str], list[Any]] = {}
 
     def get(self, name: Input) -> Any:
         if name not in self._cache:
@@ -146,19 +252,8 @@ class Facts:
     # --- loaders ----------------------------------------------------------------------------
 
     def _load_flow(self) -> f.Flow:
-        online = Q(channel=Channel.ONLINE)
-        full = Q(procedure__online=OnlineAvailability.FULL)
-        aggregates = {name: _sum(name) for name in COUNTERS}
-        aggregates.update(
-            submitted_online=_sum("submitted", online),
-            received_online=_sum("received", online),
-            done_online_electronic=_sum(F("done_rejected") + F("result_digitised"), online),
-            received_full_online_procedure=_sum("received", full),
-            received_online_full_online_procedure=_sum("received", full & online),
-        )
-        # Aliases may not shadow the columns they sum.
-        values = self.rollups().aggregate(**{f"sum_{k}": v for k, v in aggregates.items()})
-        return f.Flow(**{name[4:]: int(value) for name, value in values.items()})
+        flows = sum_flows(self.scope, self.period.first, self.period.last)
+        return flows.get(None, f.Flow())
 
     def _load_catalog(self) -> f.Catalog:
         procedures = dict(self.scope.procedures().values_list("pk", "online"))
@@ -170,6 +265,7 @@ class Facts:
         used = set(
             self.rollups()
             .filter(channel=Channel.ONLINE, submitted__gt=0)
+            .order_by()  # the model's ordering would join and DISTINCT the agency's name
             .values_list("procedure_id", flat=True)
             .distinct()
         )
@@ -253,7 +349,10 @@ class Facts:
     def due_soon_ids(self) -> list[int]:
         """Open dossiers whose clock runs with at most TINHSO_DUE_SOON_WORKING_DAYS working
         days left now. The calendar narrows the candidates in SQL (with a day's margin for a
-        deadline at an opening or closing hour); `classify_open` decides, as the desk does."""
+        deadline at an opening or closing hour); `classify_open` decides, as the desk does.
+        Computed once per `Facts`."""
+        if self._due_soon_ids is not None:
+            return self._due_soon_ids
         now = self.now
         calendar = self.calendar()
         days = settings.TINHSO_DUE_SOON_WORKING_DAYS
@@ -272,26 +371,33 @@ class Facts:
                 due_at__gte=now,
                 due_at__lte=horizon,
             )
-            .select_related("agency__unit")
+            .order_by()
+            .values_list(
+                "pk",
+                "agency_id",
+                "budget_seconds",
+                "consumed_seconds",
+                "clock_running",
+                "clock_resumed_at",
+                "due_at",
+            )
         )
+        rows = list(candidates)
+        agencies = Agency.objects.select_related("unit").in_bulk({row[1] for row in rows})
+        calendars = {pk: calendar_for_agency(agency) for pk, agency in agencies.items()}
         found = []
-        for dossier in candidates:
-            dossier_calendar = calendar_for_agency(dossier.agency)
+        for pk, agency_id, budget, consumed, running, resumed_at, due_at in rows:
+            dossier_calendar = calendars[agency_id]
             state = deadlines.classify_open(
-                clock=deadlines.Clock(
-                    dossier.budget_seconds,
-                    dossier.consumed_seconds,
-                    dossier.clock_running,
-                    dossier.clock_resumed_at,
-                    dossier.due_at,
-                ),
+                clock=deadlines.Clock(budget, consumed, running, resumed_at, due_at),
                 calendar=dossier_calendar,
                 at=now,
                 due_soon_seconds=days * dossier_calendar.office_hours.day_seconds,
                 received=True,
             )
             if state == OpenTimeliness.DUE_SOON:
-                found.append(dossier.pk)
+                found.append(pk)
+        self._due_soon_ids = found
         return found
 
     # --- open at the period's end -------------------------------------------------------------
@@ -433,4 +539,12 @@ def _late_at(state: dict[str, Any], end: datetime, late_after_second: bool) -> b
     return False
 
 
-__all__ = ["Facts", "late_rules_q", "overdue_q"]
+__all__ = [
+    "MONTH",
+    "PROCEDURE_FLOW_FIELDS",
+    "Facts",
+    "flow_aggregates",
+    "late_rules_q",
+    "overdue_q",
+    "sum_flows",
+]

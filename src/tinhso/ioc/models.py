@@ -115,6 +115,58 @@ class DailyRollup(models.Model):
         return f"{self.day} {self.agency_id}/{self.procedure_id}/{self.channel}"
 
 
+#: The grain of the agency rollup: a `DailyRollup` grain without department, official and
+#: procedure (about 80 times fewer rows), for sums that need none of those.
+AGENCY_GRAIN: tuple[str, ...] = ("day", "agency_id", "channel")
+
+
+class AgencyDailyRollup(models.Model):
+    """The counters of `DailyRollup` summed by day, receiving agency and channel: each row
+    equals the sum of the `DailyRollup` rows with its day, agency and channel. Kept by the
+    same in-transaction upsert (one more row per counted event, same delta) and recomputed
+    from `DailyRollup` by `tinhso ioc rebuild`; read by the flows of the province, units and
+    agencies (12 months of a province: about 29,000 rows instead of 2.3 million at
+    2 million dossiers a year)."""
+
+    day = models.DateField()
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(max_length=10)
+
+    submitted = models.PositiveIntegerField(default=0)
+    received = models.PositiveIntegerField(default=0)
+    refused = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    done_early = models.PositiveIntegerField(default=0)
+    done_on_time = models.PositiveIntegerField(default=0)
+    done_late = models.PositiveIntegerField(default=0)
+    done_approved = models.PositiveIntegerField(default=0)
+    done_rejected = models.PositiveIntegerField(default=0)
+    processing_seconds = models.PositiveBigIntegerField(default=0)
+    withdrawn = models.PositiveIntegerField(default=0)
+    withdrawn_received = models.PositiveIntegerField(default=0)
+    withdrawn_on_time = models.PositiveIntegerField(default=0)
+    ended_with_supplement = models.PositiveIntegerField(default=0)
+    inputs_digitised = models.PositiveIntegerField(default=0)
+    result_digitised = models.PositiveIntegerField(default=0)
+    fully_digitised = models.PositiveIntegerField(default=0)
+    reused = models.PositiveIntegerField(default=0)
+    data_store = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("agency daily rollup")
+        verbose_name_plural = _("agency daily rollups")
+        ordering = ["day", "agency", "channel"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "agency", "channel"], name="ioc_agency_daily_rollup_grain"
+            )
+        ]
+        indexes = [models.Index(fields=["agency", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.agency_id}/{self.channel}"
+
+
 # --- the national service index ----------------------------------------------------------------
 
 

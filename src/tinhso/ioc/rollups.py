@@ -22,7 +22,7 @@ from django.db import connection, transaction
 
 from tinhso.dossiers.models import DocumentKind, Dossier, DossierDocument, DossierEvent
 from tinhso.dossiers.states import Action, Outcome, Timeliness
-from tinhso.ioc.models import COUNTERS, GRAIN, DailyRollup
+from tinhso.ioc.models import AGENCY_GRAIN, COUNTERS, GRAIN, AgencyDailyRollup, DailyRollup
 from tinhso.ioc.periods import local_day, local_tz
 
 #: The actions whose events change a counter; every other event leaves the rollups alone.
@@ -185,30 +185,65 @@ def facts_for(
 # --- writing ----------------------------------------------------------------------------------
 
 
-def _upsert_sql() -> str:
+def _upsert_sql(table_name: str, grain: tuple[str, ...]) -> str:
     quote = connection.ops.quote_name
-    table = quote(DailyRollup._meta.db_table)
-    grain = [quote(c) for c in GRAIN]
+    table = quote(table_name)
+    keys = [quote(c) for c in grain]
     counters = [quote(c) for c in COUNTERS]
-    columns = ", ".join(grain + counters)
-    placeholders = ", ".join(["%s"] * (len(grain) + len(counters)))
+    columns = ", ".join(keys + counters)
+    placeholders = ", ".join(["%s"] * (len(keys) + len(counters)))
     updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in counters)
     # One statement that inserts the row or adds to it: safe when two transactions touch the
     # same row at once (the second waits for the first's row lock, then adds), on PostgreSQL
     # and SQLite alike, with no read-modify-write in Python.
     return (
         f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "
-        f"ON CONFLICT ({', '.join(grain)}) DO UPDATE SET {updates}"
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
     )
 
 
+def agency_key(key: Key) -> tuple[date, int, str]:
+    """The `AgencyDailyRollup` row a `DailyRollup` row adds to: (day, agency, channel)."""
+    return key[0], key[1], key[5]
+
+
 def upsert(deltas: Iterable[tuple[Key, Delta]]) -> int:
-    """Add each delta to its row (creating the row when missing); returns the rows touched."""
-    params = [[*key, *(delta.get(name, 0) for name in COUNTERS)] for key, delta in deltas if delta]
-    if params:
-        with connection.cursor() as cursor:
-            cursor.executemany(_upsert_sql(), params)
+    """Add each delta to its row (creating the row when missing), and to its agency row
+    (`AgencyDailyRollup`); returns the `DailyRollup` rows touched."""
+    deltas = [(key, delta) for key, delta in deltas if delta]
+    if not deltas:
+        return 0
+    params = [[*key, *(delta.get(name, 0) for name in COUNTERS)] for key, delta in deltas]
+    agency_params = [
+        [*agency_key(key), *(delta.get(name, 0) for name in COUNTERS)] for key, delta in deltas
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(_upsert_sql(DailyRollup._meta.db_table, GRAIN), params)
+        cursor.executemany(
+            _upsert_sql(AgencyDailyRollup._meta.db_table, AGENCY_GRAIN), agency_params
+        )
     return len(params)
+
+
+def fill_agency_rollups(*, since: date | None = None) -> int:
+    """Write the `AgencyDailyRollup` rows (all, or the days from `since`, which must have
+    none yet) as the sums of the `DailyRollup` rows: one INSERT … SELECT … GROUP BY.
+    Returns the rows written."""
+    quote = connection.ops.quote_name
+    grain = ", ".join(quote(c) for c in AGENCY_GRAIN)
+    counters = ", ".join(quote(c) for c in COUNTERS)
+    sums = ", ".join(f"SUM({quote(c)})" for c in COUNTERS)
+    where, params = "", []
+    if since is not None:
+        where, params = f" WHERE {quote('day')} >= %s", [since]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(AgencyDailyRollup._meta.db_table)} ({grain}, {counters}) "
+            f"SELECT {grain}, {sums} FROM {quote(DailyRollup._meta.db_table)}{where} "
+            f"GROUP BY {grain}",
+            params,
+        )
+        return cursor.rowcount
 
 
 def on_dossier_event(event: DossierEvent) -> None:
@@ -266,7 +301,8 @@ def _flush(rows: dict[Key, Delta]) -> int:
 
 
 def rebuild(*, since: date | None = None, chunk: int = 2000) -> RebuildResult:
-    """Recompute the rollups (all of them, or the days from `since`) from the event log.
+    """Recompute the rollups (all of them, or the days from `since`) from the event log,
+    then the agency rollups from them.
 
     Runs in one transaction. On PostgreSQL it first locks the rollup table against writers,
     so a transition committing meanwhile either finished before (its event is replayed) or
@@ -275,14 +311,16 @@ def rebuild(*, since: date | None = None, chunk: int = 2000) -> RebuildResult:
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
-                cursor.execute(
-                    f"LOCK TABLE {connection.ops.quote_name(DailyRollup._meta.db_table)} "
-                    "IN EXCLUSIVE MODE"
-                )
-        old = DailyRollup.objects.all()
-        if since is not None:
-            old = old.filter(day__gte=since)
-        old.delete()
+                for model in (DailyRollup, AgencyDailyRollup):
+                    cursor.execute(
+                        f"LOCK TABLE {connection.ops.quote_name(model._meta.db_table)} "
+                        "IN EXCLUSIVE MODE"
+                    )
+        for model in (DailyRollup, AgencyDailyRollup):
+            old = model.objects.all()
+            if since is not None:
+                old = old.filter(day__gte=since)
+            old.delete()
         pending: dict[Key, Delta] = {}
         events = rows = 0
         for batch in _counted_events(since, chunk):
@@ -307,6 +345,7 @@ def rebuild(*, since: date | None = None, chunk: int = 2000) -> RebuildResult:
             for key in complete:
                 del pending[key]
         rows += _flush(pending)
+        fill_agency_rollups(since=since)
     return RebuildResult(events=events, rows=rows)
 
 
@@ -316,8 +355,10 @@ __all__ = [
     "DocumentFacts",
     "EventFacts",
     "RebuildResult",
+    "agency_key",
     "event_delta",
     "facts_for",
+    "fill_agency_rollups",
     "on_dossier_event",
     "rebuild",
     "upsert",

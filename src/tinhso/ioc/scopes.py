@@ -89,8 +89,14 @@ class ResolvedScope:
     def _agencies_in_unit(self) -> QuerySet[Agency]:
         return Agency.objects.filter(unit__path__startswith=self.unit_path).values("pk")
 
+    @property
+    def agency_grain(self) -> bool:
+        """Whether the scope filters the rollups by unit and agency only, so that
+        `AgencyDailyRollup` (which `rollup_q` then also filters) holds its sums."""
+        return not (self.department_id or self.official_id or self.field_id or self.procedure_id)
+
     def rollup_q(self) -> Q:
-        """The filter on `DailyRollup`."""
+        """The filter on `DailyRollup` (and on `AgencyDailyRollup` when `agency_grain`)."""
         q = Q()
         if self.unit_path:
             q &= Q(agency_id__in=self._agencies_in_unit())

@@ -13,21 +13,21 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, Count, Q, QuerySet, Sum
 from django.db.models import Value as V
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tinhso.catalog.models import Field, OnlineAvailability, Procedure
+from tinhso.catalog.models import Field, Procedure
 from tinhso.core.errors import NotFound, ValidationFailed
 from tinhso.core.models import AdministrativeUnit, Agency, Department, User, UserKind
 from tinhso.core.scoping import scope as restrict
 from tinhso.dossiers.models import Dossier
-from tinhso.dossiers.states import OPEN_STATUSES, Channel
-from tinhso.ioc import indicators
+from tinhso.dossiers.states import OPEN_STATUSES
+from tinhso.ioc import formulas, indicators
 from tinhso.ioc.drilldown import Drilldown, drilldown
-from tinhso.ioc.facts import Facts, overdue_q
+from tinhso.ioc.facts import MONTH, Facts, overdue_q, sum_flows
 from tinhso.ioc.formulas import Flow, OpenAtEnd, OpenNow, Ratings, Value
 from tinhso.ioc.index766 import (
     NATIONAL_INDEX,
@@ -38,7 +38,7 @@ from tinhso.ioc.index766 import (
     service_index,
 )
 from tinhso.ioc.indicators import Better, Family, Indicator, Input
-from tinhso.ioc.models import COUNTERS, DailyRollup, Target
+from tinhso.ioc.models import Target
 from tinhso.ioc.periods import Period
 from tinhso.ioc.scopes import ResolvedScope, Scope, ScopeKind, require_official, resolve
 
@@ -185,6 +185,9 @@ GROUP_KEYS: dict[ScopeKind, tuple[str, str]] = {
 #: The inputs `grouped_facts` loads for all parts at once; any other input is loaded per part
 #: when a formula asks for it (correct, one query or a few per part).
 GROUPED_INPUTS = frozenset({Input.FLOW, Input.OPEN_NOW, Input.OPEN_AT_END, Input.RATINGS})
+#: The formulas that read the flow's sums of the fully online procedures
+#: (`facts.PROCEDURE_FLOW_FIELDS`); a breakdown without them skips those sums.
+PROCEDURE_SUM_FORMULAS = frozenset({formulas.full_online_dossiers})
 
 
 def _coalesced_sum(expression: Any, condition: Q | None = None) -> Coalesce:
@@ -195,33 +198,8 @@ def _coalesced_sum(expression: Any, condition: Q | None = None) -> Coalesce:
     )
 
 
-def flow_aggregates() -> dict[str, Any]:
-    """The sums `Facts` loads the flow with (same names as `formulas.Flow`)."""
-    online = Q(channel=Channel.ONLINE)
-    full = Q(procedure__online=OnlineAvailability.FULL)
-    aggregates = {name: _coalesced_sum(name) for name in COUNTERS}
-    aggregates.update(
-        submitted_online=_coalesced_sum("submitted", online),
-        received_online=_coalesced_sum("received", online),
-        done_online_electronic=_coalesced_sum(F("done_rejected") + F("result_digitised"), online),
-        received_full_online_procedure=_coalesced_sum("received", full),
-        received_online_full_online_procedure=_coalesced_sum("received", full & online),
-    )
-    return {f"sum_{k}": v for k, v in aggregates.items()}
-
-
-def _flow(row: dict[str, Any]) -> Flow:
-    return Flow(**{name[4:]: int(value) for name, value in row.items() if name.startswith("sum_")})
-
-
 def _add_flows(a: Flow, b: Flow) -> Flow:
     return Flow(**{k: getattr(a, k) + getattr(b, k) for k in Flow.__dataclass_fields__})
-
-
-def grouped_flows(rollups: QuerySet[DailyRollup], key: str) -> dict[Any, Flow]:
-    """The flow summed by `key` (one GROUP BY query)."""
-    rows = rollups.order_by().values(key).annotate(**flow_aggregates())
-    return {row[key]: _flow(row) for row in rows}
 
 
 def _bucket(parts: list[ResolvedScope], by: ScopeKind) -> Callable[[Any], Any]:
@@ -235,6 +213,14 @@ def _bucket(parts: list[ResolvedScope], by: ScopeKind) -> Callable[[Any], Any]:
     return lambda key: agency_unit.get(key)
 
 
+def _memo(whole: Facts, key: tuple[str, str], rows: Any) -> list[Any]:
+    """The rows of a grouped query (a queryset, or a function returning one), read once per
+    `whole` (a province's breakdowns by unit and by agency both group by agency)."""
+    if key not in whole.grouped_rows:
+        whole.grouped_rows[key] = list(rows() if callable(rows) else rows)
+    return whole.grouped_rows[key]
+
+
 def grouped_facts(
     parent: ResolvedScope,
     period: Period,
@@ -242,20 +228,32 @@ def grouped_facts(
     *,
     at: datetime | None = None,
     inputs: frozenset[Input] = GROUPED_INPUTS,
+    procedure_sums: bool = True,
+    whole: Facts | None = None,
 ) -> list[Facts]:
     """A `Facts` for each part of `parent` (see `children`) whose flow, open dossiers (now and
     at the period's end) and ratings were loaded for all parts together: a handful of
-    queries instead of a handful per part. Other inputs load per part on demand."""
+    queries instead of a handful per part. Other inputs load per part on demand.
+
+    `procedure_sums=False` leaves the flows' sums of the fully online procedures 0 (for
+    indicators that read none, see `sum_flows`); `whole` is the parent's `Facts` if the
+    caller has one (same scope, period and moment), so that what it loaded is not loaded
+    again."""
     parts = children(parent, by)
-    whole = Facts(parent, period, now=at)
+    if whole is None or whole.scope != parent or whole.period != period:
+        whole = Facts(parent, period, now=at)
     if by not in GROUP_KEYS or not parts:
         return [Facts(p, period, now=whole.now) for p in parts]
     rollup_key, dossier_key = GROUP_KEYS[by]
     bucket = _bucket(parts, by)
 
     flows: dict[Any, Flow] = {}
-    rollups = whole.rollups() if Input.FLOW in inputs else DailyRollup.objects.none()
-    for key, flow in grouped_flows(rollups, rollup_key).items():
+    grouped = (
+        sum_flows(parent, period.first, period.last, rollup_key, procedure_sums=procedure_sums)
+        if Input.FLOW in inputs
+        else {}
+    )
+    for key, flow in grouped.items():
         part = bucket(key)
         flows[part] = _add_flows(flows[part], flow) if part in flows else flow
 
@@ -280,18 +278,29 @@ def grouped_facts(
     )
     due_soon_ids = whole.due_soon_ids() if Input.OPEN_NOW in inputs else []
     if due_soon_ids:
-        for key in Dossier.objects.filter(pk__in=due_soon_ids).values_list(dossier_key, flat=True):
+        due_soon_keys = _memo(
+            whole,
+            ("due_soon", dossier_key),
+            lambda: Dossier.objects.filter(pk__in=due_soon_ids).values_list(dossier_key, flat=True),
+        )
+        for key in due_soon_keys:
             due_soon[bucket(key)] = due_soon.get(bucket(key), 0) + 1
-    for row in open_rows if Input.OPEN_NOW in inputs else []:
+    for row in _memo(whole, ("open", dossier_key), open_rows) if Input.OPEN_NOW in inputs else []:
         counts = open_counts.setdefault(
             bucket(row[dossier_key]), {"open": 0, "not_received": 0, "overdue": 0, "paused": 0}
         )
         for name in counts:
             counts[name] += row[name]
 
-    late_ids = set(whole.open_at_end_late_ids()) if Input.OPEN_AT_END in inputs else set()
+    late_ids = (
+        set(_memo(whole, ("late_ids", ""), whole.open_at_end_late_ids))
+        if Input.OPEN_AT_END in inputs
+        else set()
+    )
     at_end = whole.open_at_end_queryset().values_list("pk", dossier_key)
-    for pk, key in at_end if Input.OPEN_AT_END in inputs else []:
+    for pk, key in (
+        _memo(whole, ("at_end", dossier_key), at_end) if Input.OPEN_AT_END in inputs else []
+    ):
         part = bucket(key)
         at_end_open[part] = at_end_open.get(part, 0) + 1
         if pk in late_ids:
@@ -312,7 +321,9 @@ def grouped_facts(
             negative=Count("pk", filter=Q(overall__lte=2)),
         )
     )
-    for row in rating_rows if Input.RATINGS in inputs else []:
+    for row in (
+        _memo(whole, ("ratings", dossier_key), rating_rows) if Input.RATINGS in inputs else []
+    ):
         part = bucket(row[f"dossier__{dossier_key}"])
         old = ratings.get(part, Ratings())
         ratings[part] = Ratings(
@@ -360,13 +371,17 @@ def breakdown_grouped(
     by: ScopeKind,
     *,
     at: datetime | None = None,
+    whole: Facts | None = None,
 ) -> list[tuple[ResolvedScope, dict[str, IndicatorResult]]]:
     """Several indicators for each part of `parent`, read together (`grouped_facts`): the
     same values as `breakdown`, part by part."""
     wanted = [indicator_get(code) for code in codes]
     needs = frozenset(n for i in wanted for n in i.needs) & GROUPED_INPUTS
+    procedure_sums = any(i.formula in PROCEDURE_SUM_FORMULAS for i in wanted)
     rows = []
-    for facts in grouped_facts(parent, period, by, at=at, inputs=needs):
+    for facts in grouped_facts(
+        parent, period, by, at=at, inputs=needs, procedure_sums=procedure_sums, whole=whole
+    ):
         rows.append(
             (
                 facts.scope,
@@ -396,40 +411,37 @@ def index_breakdown(
 
 
 def monthly_flows(
-    scope: ResolvedScope, last: Period, months: int = 12
+    scope: ResolvedScope, last: Period, months: int = 12, *, procedure_sums: bool = True
 ) -> list[tuple[Period, Flow]]:
     """The flow of each of the `months` calendar months ending with the one `last` ends in
-    (one GROUP BY query)."""
+    (one GROUP BY query, on the agency rollups for a province, unit or agency; one more for
+    the fully online procedures' sums unless `procedure_sums` is False — see `sum_flows`)."""
     periods = []
     year, month = last.last.year, last.last.month
     for _i in range(months):
         periods.append(Period.month(year, month))
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     periods.reverse()
-    rows = (
-        DailyRollup.objects.filter(
-            scope.rollup_q(), day__gte=periods[0].first, day__lte=periods[-1].last
-        )
-        .annotate(month=TruncMonth("day"))
-        .order_by()
-        .values("month")
-        .annotate(**flow_aggregates())
+    flows = sum_flows(
+        scope, periods[0].first, periods[-1].last, MONTH, procedure_sums=procedure_sums
     )
-    by_month = {}
-    for row in rows:
-        month_start = row["month"]
-        if isinstance(month_start, datetime):
-            month_start = month_start.date()
-        by_month[(month_start.year, month_start.month)] = _flow(row)
+    by_month = {(key.year, key.month): flow for key, flow in flows.items()}
     return [(p, by_month.get((p.first.year, p.first.month), Flow())) for p in periods]
 
 
 def top_procedures(
-    scope: ResolvedScope, period: Period, *, counter: str = "done_late", limit: int = 10
+    scope: ResolvedScope,
+    period: Period,
+    *,
+    counter: str = "done_late",
+    limit: int = 10,
+    procedure_sums: bool = True,
 ) -> list[tuple[Procedure, Flow]]:
-    """The procedures with the most `counter` (late dossiers by default) in the period."""
-    facts = Facts(scope, period)
-    flows = grouped_flows(facts.rollups(), "procedure_id")
+    """The procedures with the most `counter` (late dossiers by default) in the period
+    (`procedure_sums`: see `sum_flows`)."""
+    flows = sum_flows(
+        scope, period.first, period.last, "procedure_id", procedure_sums=procedure_sums
+    )
     ranked = sorted(
         ((pk, flow) for pk, flow in flows.items() if getattr(flow, counter) > 0),
         key=lambda item: -getattr(item[1], counter),

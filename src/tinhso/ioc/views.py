@@ -318,7 +318,7 @@ def _scope_page(request: HttpRequest, scope: Scope, *, overview: bool = False) -
     trend = charts.trend(resolved, period)
     breakdowns = []
     for by in charts.NEXT_LEVELS.get(resolved.kind, ()):
-        data = charts.breakdown(resolved, period, by, at=facts.now)
+        data = charts.breakdown(resolved, period, by, at=facts.now, whole=facts)
         breakdowns.append({"data": data, "svg": charts.bar_svg(data) if data.rows else ""})
     index_charts = []
     if resolved.kind in (ScopeKind.PROVINCE, ScopeKind.UNIT):

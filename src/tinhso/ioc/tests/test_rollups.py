@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import threading
 from datetime import date, timedelta
+from importlib import import_module
 from io import StringIO
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
@@ -17,7 +19,7 @@ from hypothesis import strategies as st
 from tinhso.dossiers import services
 from tinhso.dossiers.states import Action, Status
 from tinhso.ioc import rollups
-from tinhso.ioc.models import COUNTERS, DailyRollup
+from tinhso.ioc.models import AGENCY_GRAIN, COUNTERS, AgencyDailyRollup, DailyRollup
 from tinhso.ioc.rollups import DocumentFacts, EventFacts, event_delta
 
 from .conftest import MON, a_file, vn
@@ -34,6 +36,20 @@ def facts(action: str, **kwargs) -> EventFacts:
 def rows() -> list[tuple]:
     fields = ["day", "agency_id", "department_ref", "official_ref", "procedure_id", "channel"]
     return sorted(DailyRollup.objects.values_list(*fields, *COUNTERS))
+
+
+def agency_rows() -> list[tuple]:
+    return sorted(AgencyDailyRollup.objects.values_list(*AGENCY_GRAIN, *COUNTERS))
+
+
+def daily_rows_by_agency() -> list[tuple]:
+    """The `DailyRollup` rows summed by (day, agency, channel), in Python."""
+    sums: dict[tuple, list[int]] = {}
+    for row in DailyRollup.objects.values_list(*AGENCY_GRAIN, *COUNTERS):
+        total = sums.setdefault(row[:3], [0] * len(COUNTERS))
+        for i, value in enumerate(row[3:]):
+            total[i] += value
+    return sorted(key + tuple(values) for key, values in sums.items())
 
 
 # --- the delta ----------------------------------------------------------------------------------
@@ -117,21 +133,45 @@ def test_each_transition_adds_its_counters_in_its_transaction(ops):
         ops.desk.specialist.pk,
     )
     assert (done.done, done.done_early, done.processing_seconds) == (1, 1, int(10.5 * 3600))
+    # The agency rollup took the same deltas, and rolled back with the rest.
+    assert agency_rows() == daily_rows_by_agency()
+    assert AgencyDailyRollup.objects.get(day=date(2026, 3, 3)).done == 1
 
 
 def test_the_rebuild_command_recomputes_the_same_rows(ops):
     ops.done(MON, vn(2026, 3, 3, 10, 0), documents=ops.documents("Tờ khai"))
     ops.withdraw(ops.receive(vn(2026, 3, 5, 8, 0)), vn(2026, 3, 6, 8, 0))
-    before = rows()
+    before, agency_before = rows(), agency_rows()
+    assert agency_before == daily_rows_by_agency()
     DailyRollup.objects.all().delete()
+    AgencyDailyRollup.objects.all().delete()
     out = StringIO()
     call_command("ioc", "rebuild", stdout=out)
     assert rows() == before
+    assert agency_rows() == agency_before
     assert "rows: 4" in out.getvalue()
     # From a date: the days before it are left as they are.
     DailyRollup.objects.filter(day__gte=date(2026, 3, 5)).update(received=99)
+    AgencyDailyRollup.objects.filter(day__gte=date(2026, 3, 5)).update(received=99)
     call_command("ioc", "rebuild", "--since", "2026-03-05", stdout=StringIO())
     assert rows() == before
+    assert agency_rows() == agency_before
+
+
+def test_the_migration_backfills_the_agency_rollups_from_the_daily_ones(ops):
+    ops.done(MON, vn(2026, 3, 3, 10, 0), documents=ops.documents("Tờ khai"))
+    ops.withdraw(ops.receive(vn(2026, 3, 5, 8, 0)), vn(2026, 3, 6, 8, 0))
+    ops.submit(vn(2026, 3, 5, 9, 0), channel="desk")
+    before = agency_rows()
+    assert len(before) >= 3 and before == daily_rows_by_agency()
+    backfill = import_module("tinhso.ioc.migrations.0007_backfill_agency_daily_rollup").backfill
+    AgencyDailyRollup.objects.filter(day=date(2026, 3, 5)).update(received=99)
+    with connection.cursor() as cursor:
+        backfill(None, SimpleNamespace(connection=connection, execute=cursor.execute))
+    assert agency_rows() == before
+    AgencyDailyRollup.objects.all().delete()
+    assert rollups.fill_agency_rollups() == len(before)
+    assert agency_rows() == before
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="parallel writers need PostgreSQL")
@@ -155,6 +195,8 @@ def test_concurrent_upserts_of_one_row_lose_nothing(desk):
         worker.join(60)
     row = DailyRollup.objects.get()
     assert (row.received, row.done) == (per_thread * threads, 2 * per_thread * threads)
+    agency_row = AgencyDailyRollup.objects.get()
+    assert (agency_row.received, agency_row.done) == (row.received, row.done)
 
 
 # --- rebuild == incremental ---------------------------------------------------------------------
@@ -261,8 +303,12 @@ def test_rebuild_from_the_events_equals_the_incremental_rollups(ops, start_day, 
             dossiers[index] = _act(ops, dossiers[index], choice, at, flag)
         for dossier in dossiers:
             event(f"reached {dossier.status}")  # shown by --hypothesis-show-statistics
-        incremental = rows()
+        incremental, incremental_agency = rows(), agency_rows()
+        # The agency rollups the hook wrote are the daily ones summed by (day, agency,
+        # channel), and the rebuild gives both back row for row.
+        assert incremental_agency == daily_rows_by_agency()
         result = rollups.rebuild()
         assert rows() == incremental
+        assert agency_rows() == incremental_agency
         assert result.rows == len(incremental)
         transaction.set_rollback(True)
