@@ -42,10 +42,13 @@ def _official(username: str, agency: Agency, *roles: str) -> User:
 def _fresh_calendar_cache():
     # Primary keys repeat across tests (each rolls back): never reuse a cached calendar.
     from tinhso.core.selectors import invalidate_calendar_cache
+    from tinhso.ioc.alerts import reset_throttle
 
     invalidate_calendar_cache()
+    reset_throttle()  # the alert hook's cached rules and agencies, likewise
     yield
     invalidate_calendar_cache()
+    reset_throttle()
 
 
 @pytest.fixture(autouse=True)

@@ -398,7 +398,11 @@ _last_run: dict[tuple[int, str], float] = {}
 
 
 def reset_throttle() -> None:
+    """Forget the throttle and the caches (tests; a process that must see a change now)."""
+    global _rules_cache
     _last_run.clear()
+    _rules_cache = None
+    _agency_cache.clear()
 
 
 def _due(rule: AlertRule, scope: Scope) -> bool:
@@ -411,14 +415,39 @@ def _due(rule: AlertRule, scope: Scope) -> bool:
     return True
 
 
+#: The active rules and the agencies, as one process last read them (monotonic time, value):
+#: read again after `CACHE_SECONDS`, so a desk's stream of events costs no rule or agency
+#: query. A rule changed in the UI is picked up within that time here, at once by the job.
+CACHE_SECONDS = 30.0
+_rules_cache: tuple[float, list[AlertRule]] | None = None
+_agency_cache: dict[int, tuple[float, Agency]] = {}
+
+
+def _active_rules() -> list[AlertRule]:
+    global _rules_cache
+    moment = time.monotonic()
+    if _rules_cache is None or moment - _rules_cache[0] > CACHE_SECONDS:
+        _rules_cache = (moment, list(AlertRule.objects.filter(is_active=True).order_by("pk")))
+    return _rules_cache[1]
+
+
+def _agency(agency_id: int) -> Agency:
+    moment = time.monotonic()
+    cached = _agency_cache.get(agency_id)
+    if cached is None or moment - cached[0] > CACHE_SECONDS:
+        cached = (moment, Agency.objects.select_related("unit").get(pk=agency_id))
+        _agency_cache[agency_id] = cached
+    return cached[1]
+
+
 def evaluate_for_event(event: Any, *, now: datetime | None = None) -> list[Outcome]:
     """Re-evaluate the active rules whose scope covers the event's agency (and dossier),
     each rule and scope at most once a minute per process."""
     moment = now or timezone.now()
-    agency = Agency.objects.select_related("unit").get(pk=event.agency_id)
+    agency = _agency(event.agency_id)
     dossier = event.dossier
     outcomes: list[Outcome] = []
-    for rule in AlertRule.objects.filter(is_active=True).order_by("pk"):
+    for rule in _active_rules():
         for scope in _scopes_covering(rule, agency, dossier):
             if _due(rule, scope):
                 outcomes.append(evaluate_scope(rule, scope, now=moment))
