@@ -54,18 +54,8 @@ GRAIN: tuple[str, ...] = (
 )
 
 
-class DailyRollup(models.Model):
-    """Counters of one day, receiving agency, handling department, handling official,
-    procedure and channel. Updated in the transaction of each dossier event by an upsert
-    that adds the event's delta; `tinhso ioc rebuild` recomputes the same rows from the
-    event log."""
-
-    day = models.DateField()
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
-    department_ref = models.PositiveIntegerField(default=0)
-    official_ref = models.PositiveIntegerField(default=0)
-    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="+")
-    channel = models.CharField(max_length=10)
+class RollupCounters(models.Model):
+    """The counters (`COUNTERS`) both rollup tables carry, each a pure sum of event deltas."""
 
     submitted = models.PositiveIntegerField(default=0)
     received = models.PositiveIntegerField(default=0)
@@ -88,6 +78,23 @@ class DailyRollup(models.Model):
     data_store = models.PositiveIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class DailyRollup(RollupCounters):
+    """Counters of one day, receiving agency, handling department, handling official,
+    procedure and channel. Updated in the transaction of each dossier event by an upsert
+    that adds the event's delta; `tinhso ioc rebuild` recomputes the same rows from the
+    event log."""
+
+    day = models.DateField()
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    department_ref = models.PositiveIntegerField(default=0)
+    official_ref = models.PositiveIntegerField(default=0)
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(max_length=10)
+
+    class Meta(RollupCounters.Meta):
         verbose_name = _("daily rollup")
         verbose_name_plural = _("daily rollups")
         ordering = ["day", "agency", "procedure"]
@@ -120,7 +127,7 @@ class DailyRollup(models.Model):
 AGENCY_GRAIN: tuple[str, ...] = ("day", "agency_id", "channel")
 
 
-class AgencyDailyRollup(models.Model):
+class AgencyDailyRollup(RollupCounters):
     """The counters of `DailyRollup` summed by day, receiving agency and channel: each row
     equals the sum of the `DailyRollup` rows with its day, agency and channel. Kept by the
     same in-transaction upsert (one more row per counted event, same delta) and recomputed
@@ -132,27 +139,7 @@ class AgencyDailyRollup(models.Model):
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     channel = models.CharField(max_length=10)
 
-    submitted = models.PositiveIntegerField(default=0)
-    received = models.PositiveIntegerField(default=0)
-    refused = models.PositiveIntegerField(default=0)
-    done = models.PositiveIntegerField(default=0)
-    done_early = models.PositiveIntegerField(default=0)
-    done_on_time = models.PositiveIntegerField(default=0)
-    done_late = models.PositiveIntegerField(default=0)
-    done_approved = models.PositiveIntegerField(default=0)
-    done_rejected = models.PositiveIntegerField(default=0)
-    processing_seconds = models.PositiveBigIntegerField(default=0)
-    withdrawn = models.PositiveIntegerField(default=0)
-    withdrawn_received = models.PositiveIntegerField(default=0)
-    withdrawn_on_time = models.PositiveIntegerField(default=0)
-    ended_with_supplement = models.PositiveIntegerField(default=0)
-    inputs_digitised = models.PositiveIntegerField(default=0)
-    result_digitised = models.PositiveIntegerField(default=0)
-    fully_digitised = models.PositiveIntegerField(default=0)
-    reused = models.PositiveIntegerField(default=0)
-    data_store = models.PositiveIntegerField(default=0)
-
-    class Meta:
+    class Meta(RollupCounters.Meta):
         verbose_name = _("agency daily rollup")
         verbose_name_plural = _("agency daily rollups")
         ordering = ["day", "agency", "channel"]
