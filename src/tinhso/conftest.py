@@ -42,13 +42,16 @@ def _official(username: str, agency: Agency, *roles: str) -> User:
 def _fresh_calendar_cache():
     # Primary keys repeat across tests (each rolls back): never reuse a cached calendar.
     from tinhso.core.selectors import invalidate_calendar_cache
+    from tinhso.integration.caller_cache import forget_callers
     from tinhso.ioc.alerts import reset_throttle
 
     invalidate_calendar_cache()
     reset_throttle()  # the alert hook's cached rules and agencies, likewise
+    forget_callers()  # the API keys' cached callers, likewise
     yield
     invalidate_calendar_cache()
     reset_throttle()
+    forget_callers()
 
 
 @pytest.fixture(autouse=True)

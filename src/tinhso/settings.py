@@ -199,6 +199,9 @@ TINHSO_POPULATION_TIMEOUT = env_int("TINHSO_POPULATION_TIMEOUT", 5)
 
 # The header other systems send their API key in (docs/integration.md).
 TINHSO_API_KEY_HEADER = env_str("TINHSO_API_KEY_HEADER", "X-API-Key")
+# How long a worker process keeps a key's caller (client, technical official, roles) before
+# checking it again; a revocation elsewhere takes effect within this time. 0: no cache.
+TINHSO_API_KEY_CACHE_SECONDS = env_int("TINHSO_API_KEY_CACHE_SECONDS", 5)
 # Queue a django-tasks `deliver_outbox` task after each commit that writes outbox messages
 # (for deployments that run a task worker, `tinhso db_worker`); off: `tinhso outbox work` polls.
 TINHSO_OUTBOX_KICK_TASK = env_bool("TINHSO_OUTBOX_KICK_TASK", False)

@@ -27,6 +27,12 @@ def _get(request: HttpRequest, code: str) -> Dossier:
     return selectors.dossier_get(request.user, code=code)
 
 
+def _get_for_transition(request: HttpRequest, code: str) -> Dossier:
+    """The dossier to act on, without the detail's joins: the service locks and reloads it
+    with what the transition needs, and the answer is the dossier the service returns."""
+    return selectors.dossier_get(request.user, code=code, related=False)
+
+
 def _lookup(model: Any, value: str | None, field: str, label: str) -> Any:
     if not value:
         raise ValidationFailed(_("%(label)s is required.") % {"label": label}, field=field)
@@ -72,7 +78,8 @@ def submit_dossier(request: HttpRequest, payload: SubmitIn):
             applicant=applicant,
             note=payload.note,
         )
-    return Status(201, selectors.dossier_get(user, pk=dossier.pk))
+    # The service's own dossier carries its procedure and agency: no read-back needed.
+    return Status(201, dossier)
 
 
 @router.get("/dossiers/{code}", response=DossierDetailOut)
@@ -149,9 +156,11 @@ def _register(action: str, service: Callable[..., Dossier]) -> None:
     path = f"/dossiers/{{code}}/{action.replace('_', '-')}"
 
     def handler(request: HttpRequest, code: str, payload: TransitionIn):
-        dossier = _get(request, code)
-        service(actor=request.user, dossier=dossier, **_transition_kwargs(action, payload, dossier))
-        return selectors.dossier_get(request.user, pk=dossier.pk)
+        dossier = _get_for_transition(request, code)
+        kwargs = _transition_kwargs(action, payload, dossier)
+        # The service answers with the locked, updated dossier (procedure, agency and step
+        # loaded with it): it is the answer, with no read-back.
+        return service(actor=request.user, dossier=dossier, **kwargs)
 
     handler.__name__ = f"dossier_{action}"
     router.post(

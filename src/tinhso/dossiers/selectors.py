@@ -38,8 +38,12 @@ def dossiers_visible(user: Any) -> QuerySet[Dossier]:
     )
 
 
-def dossier_get(user: Any, *, pk: int | None = None, code: str | None = None) -> Dossier:
-    qs = dossiers_visible(user)
+def dossier_get(
+    user: Any, *, pk: int | None = None, code: str | None = None, related: bool = True
+) -> Dossier:
+    """The dossier `pk` (or `code`) if `user` may see it, else `NotFound`; `related=False`
+    skips the detail's joins (for a caller that only needs the row)."""
+    qs = dossiers_visible(user) if related else scope(Dossier.objects.all(), user)
     try:
         return qs.get(pk=pk) if pk is not None else qs.get(code=code)
     except (Dossier.DoesNotExist, ValueError) as exc:

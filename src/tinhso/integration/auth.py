@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from ninja.security import APIKeyHeader
 
 from tinhso.core.errors import OutOfScope
-from tinhso.integration.clients import RateLimited, api_key_check, required_scope, technical_user
+from tinhso.integration.caller_cache import api_caller
+from tinhso.integration.clients import RateLimited, required_scope
 from tinhso.integration.models import ApiClient
 from tinhso.integration.ratelimit import rate_limit_hit
 
@@ -50,7 +51,7 @@ class ApiKeyAuth(APIKeyHeader):
     def authenticate(self, request: HttpRequest, key: str | None) -> ApiClient | None:
         if not key:
             return None  # no key: let the next method (the session) try
-        api_key = api_key_check(key)
+        api_key, user = api_caller(key)
         client = api_key.client
         request.api_client = client  # type: ignore[attr-defined]
         request.api_key_prefix = api_key.prefix  # type: ignore[attr-defined]
@@ -60,5 +61,5 @@ class ApiKeyAuth(APIKeyHeader):
         scope = getattr(request, "api_required_scope", _NO_OPERATION)
         if scope is _NO_OPERATION or scope is None or scope not in client.scopes:
             raise OutOfScope(_("The API client has no scope for this endpoint."), scope=scope)
-        request.user = technical_user(client)
+        request.user = user
         return client

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from tinhso.core.errors import OutOfScope, ValidationFailed
 from tinhso.core.models import AuditRecord, Role, User
+from tinhso.core.services import official_set_roles
 from tinhso.dossiers.tests import conftest as dossier_personas
 from tinhso.integration import clients
 from tinhso.integration.models import ApiKey, ApiRequestLog
@@ -117,6 +118,41 @@ def test_a_key_of_an_inactive_client_is_refused(client, world, keyed):
     assert get(client, "/api/v1/agencies", keyed[2]).status_code == 401
 
 
+def test_a_checked_key_is_remembered_and_forgotten_when_it_changes(client, world, keyed):
+    """The second request skips the key, official, agency, unit and role look-ups; a
+    revocation saved in this process takes effect on the next request all the same."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as first:
+        assert get(client, "/api/v1/agencies", keyed[2]).status_code == 200
+    with CaptureQueriesContext(connection) as second:
+        assert get(client, "/api/v1/agencies", keyed[2]).status_code == 200
+    assert len(second) <= len(first) - 4
+    assert not any("integration_apikey" in q["sql"] for q in second.captured_queries)
+    clients.api_key_revoke(actor=world.administrator, key=keyed[1])
+    assert get(client, "/api/v1/agencies", keyed[2]).status_code == 401
+
+
+def test_roles_taken_away_apply_to_the_next_request(client, world, keyed):
+    technical = User.objects.get(username=clients.technical_username(keyed[0]))
+    assert get(client, "/api/v1/agencies", keyed[2]).status_code == 200
+    official_set_roles(actor=world.administrator, official=technical, roles=[])
+    # No role left: the official's scope reaches nothing, so the list is empty.
+    response = get(client, "/api/v1/agencies", keyed[2])
+    assert response.status_code == 200
+    assert response.json()["items"] == []
+
+
+def test_without_the_cache_every_request_checks_the_key(client, keyed, settings):
+    settings.TINHSO_API_KEY_CACHE_SECONDS = 0
+    get(client, "/api/v1/agencies", keyed[2])
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as again:
+        assert get(client, "/api/v1/agencies", keyed[2]).status_code == 200
+    assert any("integration_apikey" in q["sql"] for q in again.captured_queries)
+
+
 def test_a_key_records_when_it_was_last_used(client, keyed):
     get(client, "/api/v1/agencies", keyed[2])
     assert ApiKey.objects.get(pk=keyed[1].pk).last_used_at is not None
@@ -195,7 +231,7 @@ def test_the_rate_window_resets_each_minute():
 
 
 def test_rotation_keeps_both_keys_during_the_overlap_and_only_the_new_one_after(
-    client, world, keyed
+    client, world, keyed, monkeypatch
 ):
     _client, old, old_plaintext = keyed
     new, new_plaintext = clients.api_key_rotate(
@@ -204,7 +240,9 @@ def test_rotation_keeps_both_keys_during_the_overlap_and_only_the_new_one_after(
     assert new.prefix != old.prefix
     assert get(client, "/api/v1/agencies", old_plaintext).status_code == 200
     assert get(client, "/api/v1/agencies", new_plaintext).status_code == 200
-    ApiKey.objects.filter(pk=old.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    # The overlap ends while both callers are cached in this process: the expiry still holds.
+    after_overlap = timezone.now() + timedelta(seconds=3601)
+    monkeypatch.setattr(timezone, "now", lambda: after_overlap)
     assert get(client, "/api/v1/agencies", old_plaintext).status_code == 401
     assert get(client, "/api/v1/agencies", new_plaintext).status_code == 200
 
