@@ -41,6 +41,7 @@ def _official(username: str, agency: Agency, *roles: str) -> User:
 @pytest.fixture(autouse=True)
 def _fresh_calendar_cache():
     # Primary keys repeat across tests (each rolls back): never reuse a cached calendar.
+    from tinhso.catalog import cache as catalog_cache
     from tinhso.core.selectors import invalidate_calendar_cache
     from tinhso.integration.caller_cache import forget_callers
     from tinhso.ioc.alerts import reset_throttle
@@ -48,10 +49,12 @@ def _fresh_calendar_cache():
     invalidate_calendar_cache()
     reset_throttle()  # the alert hook's cached rules and agencies, likewise
     forget_callers()  # the API keys' cached callers, likewise
+    catalog_cache.forget()  # and the procedures' fee cases and steps
     yield
     invalidate_calendar_cache()
     reset_throttle()
     forget_callers()
+    catalog_cache.forget()
 
 
 @pytest.fixture(autouse=True)

@@ -172,6 +172,8 @@ TINHSO_LATE_AFTER_SECOND_SUPPLEMENT = env_bool("TINHSO_LATE_AFTER_SECOND_SUPPLEM
 TINHSO_DUE_SOON_WORKING_DAYS = env_int("TINHSO_DUE_SOON_WORKING_DAYS", 1)
 # How long a process keeps a province's working calendar before reading it again.
 TINHSO_CALENDAR_CACHE_SECONDS = env_int("TINHSO_CALENDAR_CACHE_SECONDS", 60)
+# How long a process keeps a procedure's fee cases and workflow steps (catalog/cache.py).
+TINHSO_CATALOG_CACHE_SECONDS = env_int("TINHSO_CATALOG_CACHE_SECONDS", 30)
 
 # Public address of the portal, used in the tracking links (and their QR codes) printed on slips.
 TINHSO_PUBLIC_BASE_URL = env_str("TINHSO_PUBLIC_BASE_URL", "http://127.0.0.1:8000")

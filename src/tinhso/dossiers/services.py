@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tinhso.catalog import cache as catalog_cache
 from tinhso.catalog.models import DocumentRequirement, Procedure, ProcedureBundle, WorkflowStep
 from tinhso.core.audit import actor_label
 from tinhso.core.errors import Conflict, IllegalTransition, OutOfScope, ValidationFailed
@@ -307,7 +308,7 @@ def _enter_step(ctx: _Context, step: WorkflowStep | None, assignee: User | None 
 
 
 def _steps(dossier: Dossier) -> list[WorkflowStep]:
-    return list(dossier.procedure.workflow_steps.order_by("position"))
+    return list(catalog_cache.workflow_steps(dossier.procedure_id))
 
 
 def _processing_steps(dossier: Dossier) -> list[WorkflowStep]:

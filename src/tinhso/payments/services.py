@@ -19,6 +19,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tinhso.catalog import cache as catalog_cache
 from tinhso.catalog.models import FeeCase
 from tinhso.core.audit import audit_record
 from tinhso.core.errors import Conflict, IllegalTransition, OutOfScope, ValidationFailed
@@ -126,11 +127,7 @@ def _next_receipt_number(at: datetime) -> str:
 
 def default_fee_case(dossier: Dossier) -> FeeCase | None:
     """The case billed until the desk picks another: the first that costs something."""
-    return (
-        FeeCase.objects.filter(procedure_id=dossier.procedure_id, amount__gt=0)
-        .order_by("position", "pk")
-        .first()
-    )
+    return next((c for c in catalog_cache.fee_cases(dossier.procedure_id) if c.amount > 0), None)
 
 
 # --- bills ----------------------------------------------------------------------------------
@@ -150,15 +147,15 @@ def bill_create_for_dossier(
     (`new_dossier`: the dossier was created in this transaction, so it has no bill yet and
     the two look-ups are spared on the submission path)."""
     count = 0
+    case = default_fee_case(dossier)
+    if case is None:
+        return None
     if not new_dossier:
         bills = list(dossier.bills.order_by().values_list("pk", "status"))
         live = [pk for pk, status in bills if status not in UNBILLED]
         if live:
             return Bill.objects.get(pk=live[0])
         count = len(bills)
-    case = default_fee_case(dossier)
-    if case is None:
-        return None
     when = _now(at)
     bill = Bill.objects.create(
         number=f"{dossier.code}-P{count + 1}",

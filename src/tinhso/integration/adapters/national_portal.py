@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from tinhso.catalog import cache as catalog_cache
 from tinhso.catalog.models import Procedure
 from tinhso.core.models import User
 from tinhso.core.services import require_admin
@@ -87,14 +88,21 @@ def dossier_created(event: DossierEvent) -> dict[str, Any]:
                     "reused": doc.is_reused,
                     "sha256": doc.sha256 or None,
                 }
-                for doc in d.documents.filter(kind=DocumentKind.INPUT).select_related("requirement")
+                for doc in _input_documents(event)
             ],
             "fees": [
                 {"description": fee.description, "amount": fee.amount}
-                for fee in procedure.fee_cases.order_by("position", "pk")
+                for fee in catalog_cache.fee_cases(procedure.pk)
             ],
         },
     }
+
+
+def _input_documents(event: DossierEvent) -> Any:
+    """The submitted documents; none to read when the submission event counted none."""
+    if (event.data or {}).get("documents") == 0:
+        return []
+    return event.dossier.documents.filter(kind=DocumentKind.INPUT).select_related("requirement")
 
 
 def _step_started_at(d: Dossier) -> datetime | None:
