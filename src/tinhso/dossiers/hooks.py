@@ -1,5 +1,7 @@
-"""Notification hooks: functions called with a dossier event's id after the transaction
-that wrote it commits (never for a change that rolled back). The portal's notifications and
+"""Notification hooks: functions called with a dossier event after the transaction that
+wrote it commits (never for a change that rolled back). The event is the committed row as the
+service wrote it, with its dossier (the dossier's state right after the event), so a hook
+needs no query to read them back. The portal's notifications and
 the integration platform's outbox register here."""
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-EventHook = Callable[[int], None]
+EventHook = Callable[[Any], None]
 _hooks: list[EventHook] = []
 
 #: Hooks that run inside the transition's transaction, with the event itself: whatever they
@@ -48,9 +50,9 @@ def unregister(hook: EventHook) -> None:
         _hooks.remove(hook)
 
 
-def fire(event_id: int) -> None:
+def fire(event: Any) -> None:
     for hook in list(_hooks):
         try:
-            hook(event_id)
+            hook(event)
         except Exception:  # a failing subscriber must not break the officials' work
-            logger.exception("dossier event hook %r failed for event %s", hook, event_id)
+            logger.exception("dossier event hook %r failed for event %s", hook, event.pk)

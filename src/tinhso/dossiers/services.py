@@ -194,7 +194,7 @@ def _append_event(ctx: _Context, action: str, reason: str = "") -> DossierEvent:
         data=ctx.data,
     )
     hooks.run_in_transaction(event)
-    transaction.on_commit(lambda: hooks.fire(event.pk))
+    transaction.on_commit(lambda: hooks.fire(event))
     return event
 
 

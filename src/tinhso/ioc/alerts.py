@@ -454,12 +454,15 @@ def evaluate_for_event(event: Any, *, now: datetime | None = None) -> list[Outco
     return outcomes
 
 
-def on_dossier_event(event_id: int, *, now: datetime | None = None) -> None:
-    """The after-commit dossier hook: never raises (the official's work is done already)."""
+def on_dossier_event(event: Any, *, now: datetime | None = None) -> None:
+    """The after-commit dossier hook, with the committed event (or its id): never raises (the
+    official's work is done already)."""
+    event_id = event if isinstance(event, int) else event.pk
     try:
         from tinhso.dossiers.models import DossierEvent
 
-        event = DossierEvent.objects.select_related("dossier__procedure").get(pk=event_id)
+        if isinstance(event, int):
+            event = DossierEvent.objects.select_related("dossier__procedure").get(pk=event_id)
         evaluate_for_event(event, now=now)
     except Exception:
         logger.exception("alert evaluation after dossier event %s failed", event_id)

@@ -133,7 +133,8 @@ def default_fee_case(dossier: Dossier) -> FeeCase | None:
 # --- bills ----------------------------------------------------------------------------------
 
 
-@transaction.atomic
+# No savepoint: it runs inside the dossier's transaction, whose failure rolls back as a whole.
+@transaction.atomic(savepoint=False)
 def bill_create_for_dossier(
     *,
     actor: User | None,
