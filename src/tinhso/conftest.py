@@ -49,7 +49,7 @@ def _fresh_calendar_cache():
     invalidate_calendar_cache()
     reset_throttle()  # the alert hook's cached rules and agencies, likewise
     forget_callers()  # the API keys' cached callers, likewise
-    catalog_cache.forget()  # and the procedures' fee cases and steps
+    catalog_cache.forget()  # and the procedures' fee cases and steps (and the IOC's sums)
     yield
     invalidate_calendar_cache()
     reset_throttle()

@@ -174,6 +174,9 @@ TINHSO_DUE_SOON_WORKING_DAYS = env_int("TINHSO_DUE_SOON_WORKING_DAYS", 1)
 TINHSO_CALENDAR_CACHE_SECONDS = env_int("TINHSO_CALENDAR_CACHE_SECONDS", 60)
 # How long a process keeps a procedure's fee cases and workflow steps (catalog/cache.py).
 TINHSO_CATALOG_CACHE_SECONDS = env_int("TINHSO_CATALOG_CACHE_SECONDS", 30)
+# How long a process keeps the operations centre's rollup sums over closed days (the days
+# before today, whose rows no longer change; ioc/closed_days.py). 0: no cache.
+TINHSO_IOC_CLOSED_DAYS_CACHE_SECONDS = env_int("TINHSO_IOC_CLOSED_DAYS_CACHE_SECONDS", 300)
 
 # Public address of the portal, used in the tracking links (and their QR codes) printed on slips.
 TINHSO_PUBLIC_BASE_URL = env_str("TINHSO_PUBLIC_BASE_URL", "http://127.0.0.1:8000")

@@ -231,6 +231,9 @@ class WorkingCalendar:
         self._periods: tuple[tuple[int, int], ...] = self.office_hours.period_seconds
         self._day_seconds: int = self.office_hours.day_seconds
         self._opening: int = self._periods[0][0]
+        #: year → working days counted from 1 January up to each day of the year (exclusive),
+        #: built on first use: counting the working days of a long span is then two look-ups.
+        self._days_before: dict[int, list[int]] = {}
 
     def __repr__(self) -> str:
         return (
@@ -248,6 +251,35 @@ class WorkingCalendar:
         if override is not None:
             return override
         return _is_vietnam_working_day(day)
+
+    def _year_table(self, year: int) -> list[int]:
+        """``table[i]``: working days of ``year`` before its day number ``i + 1``; the last
+        entry is the year's total."""
+        table = self._days_before.get(year)
+        if table is None:
+            first = date(year, 1, 1)
+            length = (date(year + 1, 1, 1) - first).days
+            table = [0] * (length + 1)
+            for offset in range(length):
+                working = self.is_working_day(first + timedelta(days=offset))
+                table[offset + 1] = table[offset] + working
+            self._days_before[year] = table
+        return table
+
+    def _working_days_before(self, day: date) -> int:
+        """Working days from 1 January of ``day``'s year up to ``day`` (exclusive)."""
+        return self._year_table(day.year)[day.timetuple().tm_yday - 1]
+
+    def working_days_in(self, first: date, last: date) -> int:
+        """Working days in ``[first, last)`` (0 when ``last`` is not after ``first``)."""
+        if last <= first:
+            return 0
+        if first.year == last.year:
+            return self._working_days_before(last) - self._working_days_before(first)
+        total = self._year_table(first.year)[-1] - self._working_days_before(first)
+        for year in range(first.year + 1, last.year):
+            total += self._year_table(year)[-1]
+        return total + self._working_days_before(last)
 
     # -- helpers ------------------------------------------------------------
 
@@ -368,23 +400,28 @@ class WorkingCalendar:
             return -self.working_seconds_between(end_local, start_local)
         first_day, first_pos = self._position(start_local)
         last_day, last_pos = self._position(end_local)
-        periods = self._periods
-        day_seconds = self._day_seconds
-        one_day = timedelta(days=1)
+        if first_day == last_day:
+            if not self.is_working_day(first_day):
+                return 0
+            return self._seconds_within(first_pos, last_pos)
         total = 0
-        day = first_day
-        while day <= last_day:
-            if self.is_working_day(day):
-                low = first_pos if day == first_day else 0
-                high = last_pos if day == last_day else _SECONDS_PER_DAY
-                if low == 0 and high == _SECONDS_PER_DAY:
-                    total += day_seconds
-                else:
-                    for period_start, period_end in periods:
-                        overlap = min(high, period_end) - max(low, period_start)
-                        if overlap > 0:
-                            total += overlap
-            day += one_day
+        if self.is_working_day(first_day):
+            total += self._seconds_within(first_pos, _SECONDS_PER_DAY)
+        if self.is_working_day(last_day):
+            total += self._seconds_within(0, last_pos)
+        # Every day strictly between counts whole: a table look-up, not a walk over days.
+        middle = self.working_days_in(first_day + timedelta(days=1), last_day)
+        return total + middle * self._day_seconds
+
+    def _seconds_within(self, low: int, high: int) -> int:
+        """Office seconds between two positions (seconds after midnight) of one working day."""
+        if low == 0 and high == _SECONDS_PER_DAY:
+            return self._day_seconds
+        total = 0
+        for period_start, period_end in self._periods:
+            overlap = min(high, period_end) - max(low, period_start)
+            if overlap > 0:
+                total += overlap
         return total
 
     def working_hours_between(self, start: datetime, end: datetime) -> Decimal:

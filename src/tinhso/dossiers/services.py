@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import File
 from django.db import connection, transaction
 from django.utils import timezone
@@ -23,7 +24,7 @@ from tinhso.catalog import cache as catalog_cache
 from tinhso.catalog.models import DocumentRequirement, Procedure, ProcedureBundle, WorkflowStep
 from tinhso.core.audit import actor_label
 from tinhso.core.errors import Conflict, IllegalTransition, OutOfScope, ValidationFailed
-from tinhso.core.models import Agency, AgencyKind, Department, Role, User, UserKind
+from tinhso.core.models import Agency, AgencyKind, AuditRecord, Department, Role, User, UserKind
 from tinhso.core.selectors import province_id_of, working_calendar_for_id
 from tinhso.core.working_calendar import WorkingCalendar
 from tinhso.dossiers import deadlines, hooks
@@ -122,6 +123,32 @@ def _next_code(agency: Agency, at: datetime) -> str:
         )
         sequence = cursor.fetchone()[0]
     return f"{agency.code}-{day:%y%m%d}-{sequence:04d}"
+
+
+EID_SIGN_IN = "citizen.signin"
+
+
+def signed_in_with_eid(user: User | None) -> bool:
+    """Whether `user` (a citizen or business) has signed in with the national e-ID, which
+    vouches for their identity (the population database's data)."""
+    if user is None or user.pk is None or user.kind == UserKind.OFFICIAL:
+        return False
+    return AuditRecord.objects.filter(
+        action=EID_SIGN_IN,
+        object_type=ContentType.objects.get_for_model(User),
+        object_id=str(user.pk),
+    ).exists()
+
+
+def mark_identity_verified(*, owner: User | None = None, code: str = "") -> int:
+    """Mark the dossiers of `owner` (signed in with e-ID just now), or the dossier `code` (a
+    look-up in the population database found its applicant), as identity-verified."""
+    dossiers = Dossier.objects.filter(identity_verified=False)
+    if owner is not None:
+        return dossiers.filter(owner=owner).update(identity_verified=True)
+    if code:
+        return dossiers.filter(code=code).update(identity_verified=True)
+    return 0
 
 
 def _clock(dossier: Dossier) -> deadlines.Clock:
@@ -372,6 +399,7 @@ def dossier_submit(
         owner=owner,
         note=note,
         submitted_at=when,
+        identity_verified=signed_in_with_eid(owner),
     )
     _store_documents(dossier, documents, DocumentKind.INPUT, actor)
     ctx = _Context(dossier, calendar_for_agency(agency), when, actor, "")

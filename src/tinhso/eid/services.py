@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tinhso.core.audit import audit_record, snapshot
 from tinhso.core.models import User, UserKind
+from tinhso.dossiers.services import EID_SIGN_IN, mark_identity_verified
 from tinhso.eid.oidc import EidError
 from tinhso.integration.identity import InvalidIdentificationNumber, parse_identification_number
 
@@ -90,9 +91,10 @@ def citizen_sign_in(*, claims: dict[str, Any], issuer: str, source: str = "web")
     except IntegrityError as exc:  # the same person's first sign-in in two tabs at once
         raise EidError("concurrent_signin") from exc
     after = snapshot(user, CLAIM_FIELDS)
+    mark_identity_verified(owner=user)
     audit_record(
         actor=user,
-        action="citizen.signin",
+        action=EID_SIGN_IN,
         obj=user,
         before=before,
         after={**after, "kind": kind, "method": "eid", "issuer": issuer, "created": created},

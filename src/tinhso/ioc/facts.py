@@ -3,15 +3,19 @@
 
 Where they come from:
 - flow: the daily rollups (a handful of aggregate sums);
-- open now: the dossier table through its (agency, status, due_at) index — a point-in-time
-  figure that no rollup can hold;
+- open now: the dossier table through its partial index of open dossiers
+  (`dossier_open_by_agency`) — a point-in-time figure that no rollup can hold;
 - open at the period's end: for a period still running, the dossier table as now; for a past
   period, the candidate dossiers' events up to the end (their status, appointment, apologies
-  and supplement requests then);
+  and supplement requests then); the candidates come from the unprocessed dossiers' partial
+  index and those processed or ended since the end;
 - catalog: the procedures and their fee cases as they are today (the catalog keeps no
   history);
-- payments, ratings, sync, identity: their own tables, joined to the dossiers received (or
-  rated) in the period — no dossier event marks a payment or a rating."""
+- payments, ratings: their own tables, joined to the dossiers received (or rated) in the
+  period — no dossier event marks a payment or a rating;
+- sync, identity: the dossiers received in the period and their `portal_synced_at` and
+  `identity_verified` columns, kept by the national-portal delivery, the e-ID sign-in and the
+  population look-up (`dossier_received_by_agency` covers the count)."""
 
 from __future__ import annotations
 
@@ -20,10 +24,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import (
     BigIntegerField,
-    CharField,
     Count,
     Exists,
     F,
@@ -33,11 +35,11 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import Cast, Coalesce, Concat, TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from tinhso.catalog.models import FeeCase, OnlineAvailability, Procedure
-from tinhso.core.models import Agency, AuditRecord, User
+from tinhso.core.models import Agency
 from tinhso.core.selectors import working_calendar_for_id
 from tinhso.core.working_calendar import WorkingCalendar
 from tinhso.dossiers import deadlines
@@ -51,6 +53,7 @@ from tinhso.dossiers.states import (
     OpenTimeliness,
     Status,
 )
+from tinhso.ioc import closed_days
 from tinhso.ioc import formulas as f
 from tinhso.ioc.indicators import Input
 from tinhso.ioc.models import COUNTERS, AgencyDailyRollup, DailyRollup
@@ -164,7 +167,43 @@ def sum_flows(
     ids (an index range per procedure, no join: the planner loops over the catalog
     otherwise) — the fully online procedures' ids, or the others' when they are fewer, the
     sums then being the whole's minus theirs. `procedure_sums=False` leaves them 0, for
-    callers that read none."""
+    callers that read none.
+
+    The sums over the days before today come from `closed_days` (those rows no longer
+    change); today's rows are summed on every call."""
+    today = closed_days.today()
+    if first >= today:
+        sums = _sum_rollups(scope, first, last, group, procedure_sums)
+    else:
+        closed_last = min(last, today - timedelta(days=1))
+        sums = closed_days.cached(
+            ("flows", scope, first, closed_last, group, procedure_sums),
+            lambda: _sum_rollups(scope, first, closed_last, group, procedure_sums),
+        )
+        if last >= today:
+            sums = _add_rows(sums, _sum_rollups(scope, today, last, group, procedure_sums))
+    return {
+        key: f.Flow(**{name[4:]: int(value or 0) for name, value in row.items()})
+        for key, row in sums.items()
+    }
+
+
+def _add_rows(
+    a: dict[Any, dict[str, Any]], b: dict[Any, dict[str, Any]]
+) -> dict[Any, dict[str, Any]]:
+    """The rows of two `_grouped_sums` results added key by key (neither is changed)."""
+    merged = {key: dict(row) for key, row in a.items()}
+    for key, row in b.items():
+        into = merged.setdefault(key, {})
+        for name, value in row.items():
+            into[name] = int(into.get(name) or 0) + int(value or 0)
+    return merged
+
+
+def _sum_rollups(
+    scope: ResolvedScope, first: date, last: date, group: str | None, procedure_sums: bool
+) -> dict[Any, dict[str, Any]]:
+    """The rollups' sums from `first` to `last` (see `sum_flows`), as `_grouped_sums` rows."""
     coarse = scope.agency_grain and (group is None or group == MONTH or group in AGENCY_GRAIN_KEYS)
     model = AgencyDailyRollup if coarse else DailyRollup
     base_q = Q(scope.rollup_q(), day__gte=first, day__lte=last)
@@ -195,10 +234,7 @@ def sum_flows(
                 online = int(row["sum_received_online"] or 0) - online
             row["sum_received_full_online_procedure"] = received
             row["sum_received_online_full_online_procedure"] = online
-    return {
-        key: f.Flow(**{name[4:]: int(value or 0) for name, value in row.items()})
-        for key, row in sums.items()
-    }
+    return sums
 
 
 class Facts:
@@ -212,6 +248,9 @@ class Facts:
         self._cache: dict[Input, Any] = {}
         self._fee_bearing_ids: set[int] = set()
         self._due_soon_ids: list[int] | None = None
+        self._received: dict[str, int] | None = None
+        #: The receiving agency of each due-soon dossier (read with the candidates).
+        self.due_soon_agencies: dict[int, int] = {}
         #: Rows of the grouped queries of `selectors.grouped_facts` with this as the whole.
         self.grouped_rows: dict[tuple[str, str], list[Any]] = {}
 
@@ -262,13 +301,7 @@ class Facts:
             .values_list("procedure_id", flat=True)
             .distinct()
         )
-        used = set(
-            self.rollups()
-            .filter(channel=Channel.ONLINE, submitted__gt=0)
-            .order_by()  # the model's ordering would join and DISTINCT the agency's name
-            .values_list("procedure_id", flat=True)
-            .distinct()
-        )
+        used = self.procedures_submitted_online()
         online_levels = {OnlineAvailability.FULL, OnlineAvailability.PARTIAL}
         online = {pk for pk, level in procedures.items() if level in online_levels}
         self._fee_bearing_ids = fee_bearing
@@ -282,6 +315,35 @@ class Facts:
             fee_bearing=len(fee_bearing),
             fee_bearing_online=len(fee_bearing & online),
         )
+
+    def procedures_submitted_online(self) -> set[int]:
+        """The procedures that received an online submission in the period (the closed
+        days' answer is kept, see `closed_days`)."""
+
+        def used(first: date, last: date) -> set[int]:
+            return set(
+                DailyRollup.objects.filter(
+                    self.scope.rollup_q(),
+                    day__gte=first,
+                    day__lte=last,
+                    channel=Channel.ONLINE,
+                    submitted__gt=0,
+                )
+                .order_by()  # the model's ordering would join and DISTINCT the agency's name
+                .values_list("procedure_id", flat=True)
+                .distinct()
+            )
+
+        first, last = self.period.first, self.period.last
+        today = closed_days.today()
+        if first >= today:
+            return used(first, last)
+        closed_last = min(last, today - timedelta(days=1))
+        found = closed_days.cached(
+            ("online procedures", self.scope, first, closed_last),
+            lambda: used(first, closed_last),
+        )
+        return found | used(today, last) if last >= today else set(found)
 
     def fee_bearing_ids(self) -> set[int]:
         self.get(Input.CATALOG)
@@ -348,8 +410,11 @@ class Facts:
 
     def due_soon_ids(self) -> list[int]:
         """Open dossiers whose clock runs with at most TINHSO_DUE_SOON_WORKING_DAYS working
-        days left now. The calendar narrows the candidates in SQL (with a day's margin for a
-        deadline at an opening or closing hour); `classify_open` decides, as the desk does.
+        days left now. The calendar narrows the candidates in SQL: a running clock's
+        appointment lies as many working seconds after now as it has left, so a dossier with
+        at most that many left is due before the instant one working second later (the
+        bound holds at an opening or closing hour, and is exact when the calendar has not
+        changed since the appointment was set); `classify_open` decides, as the desk does.
         Computed once per `Facts`."""
         if self._due_soon_ids is not None:
             return self._due_soon_ids
@@ -358,8 +423,8 @@ class Facts:
         days = settings.TINHSO_DUE_SOON_WORKING_DAYS
         if calendar is not None:
             horizon = calendar.add_working_seconds(
-                now, days * calendar.office_hours.day_seconds
-            ) + timedelta(days=1)
+                now, days * calendar.office_hours.day_seconds + 1
+            )
         else:
             horizon = now + timedelta(days=3 * days + 14)
         candidates = (
@@ -397,6 +462,7 @@ class Facts:
             )
             if state == OpenTimeliness.DUE_SOON:
                 found.append(pk)
+                self.due_soon_agencies[pk] = agency_id
         self._due_soon_ids = found
         return found
 
@@ -404,12 +470,33 @@ class Facts:
 
     def _load_open_at_end(self) -> f.OpenAtEnd:
         if self.end > self.now:
-            open_ = self.open_at_end_queryset()
-            counts = open_.aggregate(
-                open=Count("pk"), late=Count("pk", filter=late_rules_q() | overdue_q(self.now))
-            )
-            return f.OpenAtEnd(open=counts["open"], within=counts["open"] - counts["late"])
+            late = late_rules_q() | overdue_q(self.now)
+            opened = late_count = 0
+            for part in self.open_at_end_parts():
+                counts = part.aggregate(open=Count("pk"), late=Count("pk", filter=late))
+                opened += counts["open"]
+                late_count += counts["late"]
+            return f.OpenAtEnd(open=opened, within=opened - late_count)
         return self._open_at_past_end()
+
+    def open_at_end_parts(self) -> tuple[QuerySet[Dossier], QuerySet[Dossier]]:
+        """`open_at_end_queryset` as two disjoint parts, each read through its own index: the
+        dossiers neither processed nor ended yet (the partial index
+        `dossier_unprocessed_by_agency`, which holds every column the counts need), and those
+        processed or ended since the cutoff (a range of `processed_at` / `ended_at`; none
+        when the cutoff is now)."""
+        cutoff = min(self.end, self.now)
+        unprocessed = self.dossiers().filter(
+            received_at__lt=cutoff, processed_at__isnull=True, ended_at__isnull=True
+        )
+        since = (
+            self.dossiers()
+            .filter(received_at__lt=cutoff)
+            .filter(Q(processed_at__gte=cutoff) | Q(ended_at__gte=cutoff))
+            .filter(Q(processed_at__isnull=True) | Q(processed_at__gte=cutoff))
+            .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=cutoff))
+        )
+        return unprocessed.order_by(), since.order_by()  # counts and ids: no sort
 
     def open_at_end_queryset(self) -> QuerySet[Dossier]:
         """Received dossiers whose processing had not ended by the period's end (or by now,
@@ -420,19 +507,31 @@ class Facts:
             .filter(received_at__lt=cutoff)
             .filter(Q(processed_at__isnull=True) | Q(processed_at__gte=cutoff))
             .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=cutoff))
+            # Implied by the two conditions above; spelled out so that the planner can
+            # combine three small index reads (see `open_at_end_parts`) instead of the
+            # scope's whole history.
+            .filter(
+                Q(processed_at__isnull=True, ended_at__isnull=True)
+                | Q(processed_at__gte=cutoff)
+                | Q(ended_at__gte=cutoff)
+            )
         )
 
     def open_at_end_late_ids(self) -> list[int]:
         if self.end > self.now:
             late = late_rules_q() | overdue_q(self.now)
-            return list(self.open_at_end_queryset().filter(late).values_list("pk", flat=True))
+            return [
+                pk
+                for part in self.open_at_end_parts()
+                for pk in part.filter(late).values_list("pk", flat=True)
+            ]
         return list(self.get(Input.OPEN_AT_END).late_ids)
 
     def _open_at_past_end(self) -> f.OpenAtEnd:
         """Each candidate judged by its events up to the end: the status it was in, the
         appointment then in force, and the apologies and supplement requests so far."""
         end = self.end
-        ids = list(self.open_at_end_queryset().values_list("pk", flat=True))
+        ids = [pk for part in self.open_at_end_parts() for pk in part.values_list("pk", flat=True)]
         late_after_second = settings.TINHSO_LATE_AFTER_SECOND_SUPPLEMENT
         late_ids: list[int] = []
         for first in range(0, len(ids), CHUNK):
@@ -486,43 +585,34 @@ class Facts:
         )
 
     def synchronised_q(self) -> Q:
-        from tinhso.integration.adapters.national_portal import ADAPTER
-        from tinhso.integration.models import MessageState, OutboxMessage
+        """Dossiers the national portal has accepted (`Dossier.portal_synced_at`, set when its
+        "dossier.created" message is delivered)."""
+        return Q(portal_synced_at__isnull=False)
 
-        delivered = OutboxMessage.objects.filter(
-            adapter=ADAPTER,
-            topic="dossier.created",
-            state=MessageState.DELIVERED,
-            ordering_key=Concat(Value("dossier:"), OuterRef("code"), output_field=CharField()),
-        )
-        return Q(Exists(delivered))
+    def _received_counts(self) -> dict[str, int]:
+        """The dossiers received in the period, synchronised and identity-verified: one
+        count (from the `dossier_received_by_agency` index) for both inputs."""
+        if self._received is None:
+            self._received = self.received_in_period().aggregate(
+                received=Count("pk"),
+                synchronised=Count("pk", filter=self.synchronised_q()),
+                verified=Count("pk", filter=self.identity_q()),
+            )
+        return self._received
 
     def _load_sync(self) -> f.Sync:
-        counts = self.received_in_period().aggregate(
-            received=Count("pk"), synchronised=Count("pk", filter=self.synchronised_q())
-        )
-        return f.Sync(**counts)
+        counts = self._received_counts()
+        return f.Sync(received=counts["received"], synchronised=counts["synchronised"])
 
     def identity_q(self) -> Q:
-        from tinhso.integration.access_log import FOUND
-        from tinhso.integration.adapters.population import SOURCE
-        from tinhso.integration.models import PersonalDataAccess
-
-        signed_in_with_eid = AuditRecord.objects.filter(
-            action="citizen.signin",
-            object_type=ContentType.objects.get_for_model(User),
-            object_id=Cast(OuterRef("owner_id"), CharField()),
-        )
-        looked_up = PersonalDataAccess.objects.filter(
-            source=SOURCE, outcome=FOUND, dossier_code=OuterRef("code")
-        )
-        return Q(Exists(signed_in_with_eid)) | Q(Exists(looked_up))
+        """Dossiers whose applicant's identity was checked against the population database
+        (`Dossier.identity_verified`: the owner signed in with e-ID, or a look-up for the
+        dossier found the person)."""
+        return Q(identity_verified=True)
 
     def _load_identity(self) -> f.Identity:
-        counts = self.received_in_period().aggregate(
-            received=Count("pk"), verified=Count("pk", filter=self.identity_q())
-        )
-        return f.Identity(**counts)
+        counts = self._received_counts()
+        return f.Identity(received=counts["received"], verified=counts["verified"])
 
 
 def _late_at(state: dict[str, Any], end: datetime, late_after_second: bool) -> bool:

@@ -22,6 +22,7 @@ from django.db import connection, transaction
 
 from tinhso.dossiers.models import DocumentKind, Dossier, DossierDocument, DossierEvent
 from tinhso.dossiers.states import Action, Outcome, Timeliness
+from tinhso.ioc import closed_days
 from tinhso.ioc.models import AGENCY_GRAIN, COUNTERS, GRAIN, AgencyDailyRollup, DailyRollup
 from tinhso.ioc.periods import local_day, local_tz
 
@@ -213,6 +214,7 @@ def upsert(deltas: Iterable[tuple[Key, Delta]]) -> int:
     deltas = [(key, delta) for key, delta in deltas if delta]
     if not deltas:
         return 0
+    closed_days.changed(min(key[0] for key, _delta in deltas))
     params = [[*key, *(delta.get(name, 0) for name in COUNTERS)] for key, delta in deltas]
     agency_params = [
         [*agency_key(key), *(delta.get(name, 0) for name in COUNTERS)] for key, delta in deltas
@@ -236,6 +238,7 @@ def fill_agency_rollups(*, since: date | None = None) -> int:
     where, params = "", []
     if since is not None:
         where, params = f" WHERE {quote('day')} >= %s", [since]
+    closed_days.changed()  # the rebuild, the backfill and `bench generate` come this way
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {quote(AgencyDailyRollup._meta.db_table)} ({grain}, {counters}) "

@@ -86,8 +86,20 @@ class ResolvedScope:
 
     # --- filters ----------------------------------------------------------------------------
 
-    def _agencies_in_unit(self) -> QuerySet[Agency]:
-        return Agency.objects.filter(unit__path__startswith=self.unit_path).values("pk")
+    def _agencies_in_unit(self) -> list[int]:
+        """The ids of the agencies under `unit_path`, read once per scope. A list rather
+        than a subquery: the planner then knows how many agencies (and rows) to expect —
+        a `LIKE` on the unit path is estimated at one agency, which made it read a
+        province's open dossiers row by row instead of from their partial index."""
+        cached = self.__dict__.get("_agency_ids")
+        if cached is None:
+            cached = list(
+                Agency.objects.filter(unit__path__startswith=self.unit_path)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            object.__setattr__(self, "_agency_ids", cached)
+        return cached
 
     @property
     def agency_grain(self) -> bool:

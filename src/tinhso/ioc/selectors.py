@@ -278,10 +278,16 @@ def grouped_facts(
     )
     due_soon_ids = whole.due_soon_ids() if Input.OPEN_NOW in inputs else []
     if due_soon_ids:
-        due_soon_keys = _memo(
-            whole,
-            ("due_soon", dossier_key),
-            lambda: Dossier.objects.filter(pk__in=due_soon_ids).values_list(dossier_key, flat=True),
+        due_soon_keys = (
+            [whole.due_soon_agencies[pk] for pk in due_soon_ids]
+            if dossier_key == "agency_id"
+            else _memo(
+                whole,
+                ("due_soon", dossier_key),
+                lambda: Dossier.objects.filter(pk__in=due_soon_ids).values_list(
+                    dossier_key, flat=True
+                ),
+            )
         )
         for key in due_soon_keys:
             due_soon[bucket(key)] = due_soon.get(bucket(key), 0) + 1
@@ -297,7 +303,14 @@ def grouped_facts(
         if Input.OPEN_AT_END in inputs
         else set()
     )
-    at_end = whole.open_at_end_queryset().values_list("pk", dossier_key)
+
+    def at_end() -> list[tuple[int, Any]]:
+        return [
+            row
+            for part in whole.open_at_end_parts()
+            for row in part.order_by().values_list("pk", dossier_key)
+        ]
+
     for pk, key in (
         _memo(whole, ("at_end", dossier_key), at_end) if Input.OPEN_AT_END in inputs else []
     ):

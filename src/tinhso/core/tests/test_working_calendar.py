@@ -517,3 +517,35 @@ def test_property_working_seconds_between_is_additive(
 ) -> None:
     total = _DEFAULT.working_seconds_between(a, c)
     assert total == _DEFAULT.working_seconds_between(a, b) + _DEFAULT.working_seconds_between(b, c)
+
+
+def _walked_seconds(cal: WorkingCalendar, start: datetime, end: datetime) -> int:
+    """The reference: working seconds in [start, end] by walking every day (start <= end)."""
+    s, e = start.astimezone(VIETNAM_TZ), end.astimezone(VIETNAM_TZ)
+    total, day = 0, s.date()
+    while day <= e.date():
+        if cal.is_working_day(day):
+            low = (s - datetime.combine(day, time(0), tzinfo=VIETNAM_TZ)).total_seconds()
+            high = (e - datetime.combine(day, time(0), tzinfo=VIETNAM_TZ)).total_seconds()
+            low, high = max(low, 0), min(high, 24 * 3600)
+            for opening, closing in cal.office_hours.period_seconds:
+                total += max(0, min(high, closing) - max(low, opening))
+        day += timedelta(days=1)
+    return int(total)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    a=starts,
+    b=starts,
+    offsets=st.dictionaries(st.integers(min_value=-5, max_value=2000), st.booleans(), max_size=60),
+)
+def test_property_spans_over_years_count_like_a_walk_over_the_days(
+    a: datetime, b: datetime, offsets: dict[int, bool]
+) -> None:
+    """The year tables that replace the walk over the days count exactly what it counted,
+    across years, Tết and a province's overrides."""
+    start, end = sorted((a, b))
+    cal = _with_offsets(start, offsets)
+    assert cal.working_seconds_between(start, end) == _walked_seconds(cal, start, end)
+    assert cal.working_seconds_between(end, start) == -_walked_seconds(cal, start, end)

@@ -105,7 +105,12 @@ def _input_documents(event: DossierEvent) -> Any:
     return event.dossier.documents.filter(kind=DocumentKind.INPUT).select_related("requirement")
 
 
-def _step_started_at(d: Dossier) -> datetime | None:
+def _step_started_at(event: DossierEvent) -> datetime | None:
+    """When the dossier entered its current step: at this event when the event entered it
+    (its data names the step), else the open step visit's start."""
+    if "step" in (event.data or {}):
+        return event.at
+    d = event.dossier
     visit = (
         StepVisit.objects.filter(dossier=d, left_at__isnull=True).order_by("-entered_at").first()
     )
@@ -134,7 +139,7 @@ def dossier_progressed(event: DossierEvent) -> dict[str, Any]:
             "content": event.reason,
             "from_status": event.from_status,
             "status": event.to_status,
-            "step_started_at": _iso(_step_started_at(d) if step is not None else None),
+            "step_started_at": _iso(_step_started_at(event) if step is not None else None),
             "step_due_at": _iso(d.step_due_at),
             "appointment_at": _iso(d.due_at),
         },
@@ -262,6 +267,11 @@ def deliver(message: OutboxMessage) -> None:
             f"{service}: {exc.__class__.__name__}: {exc}", retryable=True
         ) from exc
     if 200 <= status < 300 or status == 409:  # 409: the portal already has this message
+        if message.topic == "dossier.created":
+            code = message.ordering_key.removeprefix("dossier:")
+            Dossier.objects.filter(code=code, portal_synced_at__isnull=True).update(
+                portal_synced_at=timezone.now()
+            )
         return
     detail = f"{service}: HTTP {status} {answer[:500].decode(errors='replace')}"
     raise outbox.DeliveryFailed(detail, retryable=status >= 500 or status in (408, 429))

@@ -164,4 +164,8 @@ def lookup_person(*, actor: Any, id_number: str, purpose: str, dossier_code: str
         log(access_log.UNAVAILABLE)
         raise PopulationUnavailable(detail=str(exc)[:200]) from exc
     log(access_log.FOUND)
+    if dossier_code:
+        from tinhso.dossiers.services import mark_identity_verified
+
+        mark_identity_verified(code=dossier_code)
     return person

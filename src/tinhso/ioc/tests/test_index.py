@@ -108,12 +108,23 @@ def test_editing_a_row_changes_the_score_without_code(ops, march):
 
 
 def test_synchronised_dossiers_count_once_delivered(ops, march):
-    from tinhso.integration.models import MessageState, OutboxMessage
+    from tinhso.integration.adapters import national_portal
+    from tinhso.integration.models import OutboxMessage
 
     code = march["within"].code
-    OutboxMessage.objects.filter(ordering_key=f"dossier:{code}", topic="dossier.created").update(
-        state=MessageState.DELIVERED
-    )
+    messages = OutboxMessage.objects.filter(ordering_key=f"dossier:{code}", topic="dossier.created")
+    value = _index(Scope(ScopeKind.AGENCY, ops.world.agency_a.pk)).row("1.4").value
+    assert (value.numerator, value.denominator) == (0, 10)
+    previous = national_portal.set_transport(lambda url, body, headers, timeout: (503, b"busy"))
+    try:
+        with pytest.raises(Exception, match="503"):
+            national_portal.deliver(messages.get())
+        value = _index(Scope(ScopeKind.AGENCY, ops.world.agency_a.pk)).row("1.4").value
+        assert value.numerator == 0  # a refused delivery synchronises nothing
+        national_portal.set_transport(lambda url, body, headers, timeout: (200, b"{}"))
+        national_portal.deliver(messages.get())
+    finally:
+        national_portal.set_transport(previous)
     value = _index(Scope(ScopeKind.AGENCY, ops.world.agency_a.pk)).row("1.4").value
     assert (value.numerator, value.denominator) == (1, 10)
 
