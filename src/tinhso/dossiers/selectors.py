@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from tinhso.catalog.models import Procedure
@@ -107,22 +107,8 @@ def inbox(
     """
     now = at or timezone.now()
     qs = dossiers_visible(user)
-    if box == "to_receive":
-        qs = qs.filter(status=Status.SUBMITTED).order_by("submitted_at")
-    elif box == "to_process":
-        qs = qs.filter(status__in=[Status.RECEIVED, Status.IN_PROCESSING])
-        if user.has_role(Role.SPECIALIST) and not user.has_role(
-            Role.DEPARTMENT_LEADER, Role.AGENCY_LEADER
-        ):
-            qs = qs.filter(assignee=user)
-        qs = qs.order_by("due_at")
-    elif box == "due_soon":
-        horizon = calendar_horizon(user, now)
-        qs = qs.filter(
-            status__in=CLOCK_RUNNING_STATUSES, due_at__gte=now, due_at__lte=horizon
-        ).order_by("due_at")
-    elif box == "overdue":
-        qs = qs.filter(status__in=CLOCK_RUNNING_STATUSES, due_at__lt=now).order_by("due_at")
+    if box in BOX_ORDER:
+        qs = qs.filter(_open_box_filters(user, now, only=box)[box]).order_by(BOX_ORDER[box])
     elif box == "returned":
         qs = qs.filter(
             status=Status.IN_PROCESSING,
@@ -145,6 +131,42 @@ def inbox(
     return qs
 
 
+#: The inboxes that hold open dossiers picked by status and deadline, and their order.
+BOX_ORDER = {
+    "to_receive": "submitted_at",
+    "to_process": "due_at",
+    "due_soon": "due_at",
+    "overdue": "due_at",
+    "to_return": "processed_at",
+}
+
+
+def _open_box_filters(user: Any, now: datetime, *, only: str | None = None) -> dict[str, Q]:
+    """The filter of each inbox of `BOX_ORDER` (or of `only`): one definition for the
+    list and for the counts."""
+    filters: dict[str, Q] = {}
+    wanted = BOX_ORDER if only is None else {only}
+    if "to_receive" in wanted:
+        filters["to_receive"] = Q(status=Status.SUBMITTED)
+    if "to_process" in wanted:
+        to_process = Q(status__in=[Status.RECEIVED, Status.IN_PROCESSING])
+        if user.has_role(Role.SPECIALIST) and not user.has_role(
+            Role.DEPARTMENT_LEADER, Role.AGENCY_LEADER
+        ):
+            to_process &= Q(assignee=user)
+        filters["to_process"] = to_process
+    if "due_soon" in wanted:
+        horizon = calendar_horizon(user, now)
+        filters["due_soon"] = Q(
+            status__in=CLOCK_RUNNING_STATUSES, due_at__gte=now, due_at__lte=horizon
+        )
+    if "overdue" in wanted:
+        filters["overdue"] = Q(status__in=CLOCK_RUNNING_STATUSES, due_at__lt=now)
+    if "to_return" in wanted:
+        filters["to_return"] = Q(status__in=[Status.APPROVED, Status.REJECTED])
+    return filters
+
+
 def models_f_version():
     from django.db.models import F
 
@@ -163,9 +185,18 @@ def calendar_horizon(user: Any, now: datetime) -> datetime:
 
 
 def inbox_counts(user: Any, *, at: datetime | None = None) -> dict[str, int]:
-    counts = {box: inbox(user, box, at=at).count() for box in INBOXES if box != "all"}
+    """How many dossiers each inbox holds: the open dossiers' inboxes in one pass over the
+    user's open dossiers, "returned" (a look at the events) and "all" apart."""
+    now = at or timezone.now()
+    filters = _open_box_filters(user, now)
+    counts: dict[str, int] = (
+        scope(Dossier.objects.all(), user)
+        .filter(status__in=OPEN_STATUSES)
+        .aggregate(**{box: Count("pk", filter=q) for box, q in filters.items()})
+    )
+    counts["returned"] = inbox(user, "returned", at=now).count()
     counts["all"] = visible_count(user)
-    return counts
+    return {box: counts[box] for box in INBOXES}
 
 
 def visible_count(user: Any) -> int:

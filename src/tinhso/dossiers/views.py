@@ -186,12 +186,14 @@ def inbox(request: HttpRequest) -> HttpResponse:
         raise Http404
     query = request.GET.get("q", "").strip()
     procedure_code = request.GET.get("procedure", "").strip()
-    dossiers = selectors.inbox(user, box, query=query, procedure_code=procedure_code)
-    page = Paginator(dossiers.select_related("agency__unit"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    now = timezone.now()
+    dossiers = selectors.inbox(user, box, query=query, procedure_code=procedure_code, at=now)
+    counts = selectors.inbox_counts(user, at=now)
+    paginator = Paginator(dossiers.select_related("agency__unit"), PAGE_SIZE)
+    if not query and not procedure_code:
+        paginator.count = counts[box]  # the tab's count is the list's: no second count
+    page = paginator.get_page(request.GET.get("page"))
     rows = [(dossier, *_deadline_badge(dossier)) for dossier in page]
-    counts = selectors.inbox_counts(user)
     context = {
         "box": box,
         "tabs": [(name, BOX_LABELS[name], counts[name]) for name in selectors.INBOXES],

@@ -1,0 +1,52 @@
+"""The inbox tabs' counts (one pass over the open dossiers) agree with the lists they open,
+for each role, and the tab's count is what the list pages through."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from tinhso.dossiers import selectors, services
+
+from .conftest import Desk, vn
+
+pytestmark = pytest.mark.django_db
+
+T0 = vn(2026, 3, 2, 9, 0)
+
+
+@pytest.fixture
+def mixed(desk: Desk):
+    desk.submit(T0)  # to receive
+    desk.submit(T0 + timedelta(hours=1))
+    desk.received(T0)  # to process (leaders), overdue later
+    desk.in_processing(T0)  # assigned to the specialist
+    late = desk.in_processing(T0 - timedelta(days=40))
+    services.dossier_forward(actor=desk.specialist, dossier=late, at=T0)
+    return desk
+
+
+@pytest.mark.parametrize("who", ["desk", "specialist", "department_leader", "agency_leader"])
+@pytest.mark.parametrize("days_later", [0, 3, 30])
+def test_each_tab_counts_what_its_list_holds(mixed: Desk, who: str, days_later: int):
+    user = getattr(mixed, who)
+    now = T0 + timedelta(days=days_later, hours=2)
+    counts = selectors.inbox_counts(user, at=now)
+    for box in selectors.INBOXES:
+        assert counts[box] == selectors.inbox(user, box, at=now).count(), (who, box)
+    assert sum(counts[box] for box in selectors.INBOXES if box != "all") > 0
+
+
+def test_the_page_shows_the_tabs_count_and_pages_through_it(client, mixed: Desk):
+    client.force_login(mixed.desk)
+    response = client.get(reverse("dossiers:inbox"), {"box": "to_receive"})
+    assert response.status_code == 200
+    tabs = {name: count for name, _label, count in response.context["tabs"]}
+    assert tabs["to_receive"] == 2
+    assert response.context["page"].paginator.count == 2
+    assert len(response.context["rows"]) == 2
+    # With a search the list is counted again (the tab's count is for the whole inbox).
+    response = client.get(reverse("dossiers:inbox"), {"box": "to_receive", "q": "no-such"})
+    assert response.context["page"].paginator.count == 0
