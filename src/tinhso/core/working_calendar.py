@@ -30,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
+from functools import cache, cached_property
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -55,6 +55,8 @@ DEFAULT_PERIODS: tuple[tuple[time, time], ...] = (
 MAX_IDLE_DAYS: int = 20 * 366
 
 _SECONDS_PER_DAY = 24 * 3600
+#: Where `WorkingCalendar.working_seconds_before` counts from.
+EPOCH_YEAR = 2024
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 
@@ -123,12 +125,12 @@ class OfficeHours:
             previous_end = end
         object.__setattr__(self, "periods", periods)
 
-    @property
+    @cached_property
     def period_seconds(self) -> tuple[tuple[int, int], ...]:
         """Periods as ``(start, end)`` seconds since local midnight."""
         return tuple((_time_to_seconds(s), _time_to_seconds(e)) for s, e in self.periods)
 
-    @property
+    @cached_property
     def day_seconds(self) -> int:
         """Length of one working day: the sum of the periods (8 h = 28 800 s by default)."""
         return sum(end - start for start, end in self.period_seconds)
@@ -234,6 +236,9 @@ class WorkingCalendar:
         #: year → working days counted from 1 January up to each day of the year (exclusive),
         #: built on first use: counting the working days of a long span is then two look-ups.
         self._days_before: dict[int, list[int]] = {}
+        #: The last end given to `working_seconds_between` and its `working_seconds_before`:
+        #: a scan that measures many clocks up to the same "now" computes that end once.
+        self._last_end: tuple[datetime | None, int] = (None, 0)
 
     def __repr__(self) -> str:
         return (
@@ -394,24 +399,27 @@ class WorkingCalendar:
         Inverse of :meth:`add_working_seconds`:
         ``working_seconds_between(s, add_working_seconds(s, n)) == n``.
         """
-        start_local = self._localize(start)
-        end_local = self._localize(end)
-        if end_local < start_local:
-            return -self.working_seconds_between(end_local, start_local)
-        first_day, first_pos = self._position(start_local)
-        last_day, last_pos = self._position(end_local)
-        if first_day == last_day:
-            if not self.is_working_day(first_day):
-                return 0
-            return self._seconds_within(first_pos, last_pos)
-        total = 0
-        if self.is_working_day(first_day):
-            total += self._seconds_within(first_pos, _SECONDS_PER_DAY)
-        if self.is_working_day(last_day):
-            total += self._seconds_within(0, last_pos)
-        # Every day strictly between counts whole: a table look-up, not a walk over days.
-        middle = self.working_days_in(first_day + timedelta(days=1), last_day)
-        return total + middle * self._day_seconds
+        last = self._last_end
+        if last[0] is end:
+            until_end = last[1]
+        else:
+            until_end = self.working_seconds_before(end)
+            self._last_end = (end, until_end)
+        return until_end - self.working_seconds_before(start)
+
+    def working_seconds_before(self, at: datetime) -> int:
+        """Working seconds from 1 January ``EPOCH_YEAR`` (local) up to ``at`` (negative
+        before it): the difference of two of these is the working time between them."""
+        day, position = self._position(at)
+        epoch = date(EPOCH_YEAR, 1, 1)
+        if day >= epoch:
+            days = self.working_days_in(epoch, day)
+        else:
+            days = -self.working_days_in(day, epoch)
+        total = days * self._day_seconds
+        if self.is_working_day(day):
+            total += self._seconds_within(0, position)
+        return total
 
     def _seconds_within(self, low: int, high: int) -> int:
         """Office seconds between two positions (seconds after midnight) of one working day."""

@@ -381,16 +381,35 @@ class Facts:
             fee_procedures_paid_online=procedures_paid,
         )
 
-    def _load_open_now(self) -> f.OpenNow:
+    def open_now_counts(self, key: str | None = None) -> Any:
+        """The open dossiers' counts now (open, not received, overdue, paused): in total, or
+        a row per value of the dossier column `key` (kept in `grouped_rows`, where the
+        breakdowns look for them)."""
         now = self.now
-        open_ = self.dossiers().filter(status__in=OPEN_STATUSES)
         received = Q(received_at__isnull=False)
-        counts = open_.aggregate(
-            open=Count("pk"),
-            not_received=Count("pk", filter=~received),
-            overdue=Count("pk", filter=overdue_q(now)),
-            paused=Count("pk", filter=received & Q(clock_running=False) & ~overdue_q(now)),
-        )
+        counts = {
+            "open": Count("pk"),
+            "not_received": Count("pk", filter=~received),
+            "overdue": Count("pk", filter=overdue_q(now)),
+            "paused": Count("pk", filter=received & Q(clock_running=False) & ~overdue_q(now)),
+        }
+        open_ = self.dossiers().filter(status__in=OPEN_STATUSES).order_by()
+        if key is None:
+            return open_.aggregate(**counts)
+        memo = ("open", key)
+        if memo not in self.grouped_rows:
+            self.grouped_rows[memo] = list(open_.values(key).annotate(**counts))
+        return self.grouped_rows[memo]
+
+    def _load_open_now(self) -> f.OpenNow:
+        if self.scope.unit_path and self.scope.agency_grain:
+            # A province or unit: its breakdowns by unit and agency need the rows by agency
+            # anyway, and the total is their sum (one pass over the open dossiers).
+            rows = self.open_now_counts("agency_id")
+            names = ("open", "not_received", "overdue", "paused")
+            counts = {name: sum(row[name] for row in rows) for name in names}
+        else:
+            counts = self.open_now_counts()
         due_soon = len(self.due_soon_ids())
         within = (
             counts["open"]

@@ -24,10 +24,9 @@ from tinhso.core.errors import NotFound, ValidationFailed
 from tinhso.core.models import AdministrativeUnit, Agency, Department, User, UserKind
 from tinhso.core.scoping import scope as restrict
 from tinhso.dossiers.models import Dossier
-from tinhso.dossiers.states import OPEN_STATUSES
 from tinhso.ioc import formulas, indicators
 from tinhso.ioc.drilldown import Drilldown, drilldown
-from tinhso.ioc.facts import MONTH, Facts, overdue_q, sum_flows
+from tinhso.ioc.facts import MONTH, Facts, late_rules_q, overdue_q, sum_flows
 from tinhso.ioc.formulas import Flow, OpenAtEnd, OpenNow, Ratings, Value
 from tinhso.ioc.index766 import (
     NATIONAL_INDEX,
@@ -258,24 +257,11 @@ def grouped_facts(
         flows[part] = _add_flows(flows[part], flow) if part in flows else flow
 
     now = whole.now
-    received = Q(received_at__isnull=False)
     open_counts: dict[Any, dict[str, int]] = {}
     due_soon: dict[Any, int] = {}
     at_end_open: dict[Any, int] = {}
     at_end_late: dict[Any, list[int]] = {}
     ratings: dict[Any, Ratings] = {}
-    open_rows = (
-        whole.dossiers()
-        .filter(status__in=OPEN_STATUSES)
-        .order_by()
-        .values(dossier_key)
-        .annotate(
-            open=Count("pk"),
-            not_received=Count("pk", filter=~received),
-            overdue=Count("pk", filter=overdue_q(now)),
-            paused=Count("pk", filter=received & Q(clock_running=False) & ~overdue_q(now)),
-        )
-    )
     due_soon_ids = whole.due_soon_ids() if Input.OPEN_NOW in inputs else []
     if due_soon_ids:
         due_soon_keys = (
@@ -291,33 +277,49 @@ def grouped_facts(
         )
         for key in due_soon_keys:
             due_soon[bucket(key)] = due_soon.get(bucket(key), 0) + 1
-    for row in _memo(whole, ("open", dossier_key), open_rows) if Input.OPEN_NOW in inputs else []:
+    for row in whole.open_now_counts(dossier_key) if Input.OPEN_NOW in inputs else []:
         counts = open_counts.setdefault(
             bucket(row[dossier_key]), {"open": 0, "not_received": 0, "overdue": 0, "paused": 0}
         )
         for name in counts:
             counts[name] += row[name]
 
-    late_ids = (
-        set(_memo(whole, ("late_ids", ""), whole.open_at_end_late_ids))
-        if Input.OPEN_AT_END in inputs
-        else set()
-    )
+    at_end_late_count: dict[Any, int] = {}
+    if Input.OPEN_AT_END in inputs and whole.end > whole.now:
+        # A running period: each part's open and late dossiers counted in SQL (the late
+        # ones' ids are read on demand, `Facts.open_at_end_late_ids`).
+        late_q = late_rules_q() | overdue_q(now)
 
-    def at_end() -> list[tuple[int, Any]]:
-        return [
-            row
-            for part in whole.open_at_end_parts()
-            for row in part.order_by().values_list("pk", dossier_key)
-        ]
+        def at_end_counts() -> list[tuple[Any, int, int]]:
+            return [
+                row
+                for part in whole.open_at_end_parts()
+                for row in part.values(dossier_key)
+                .annotate(opened=Count("pk"), late=Count("pk", filter=late_q))
+                .values_list(dossier_key, "opened", "late")
+            ]
 
-    for pk, key in (
-        _memo(whole, ("at_end", dossier_key), at_end) if Input.OPEN_AT_END in inputs else []
-    ):
-        part = bucket(key)
-        at_end_open[part] = at_end_open.get(part, 0) + 1
-        if pk in late_ids:
-            at_end_late.setdefault(part, []).append(pk)
+        for key, opened, late in _memo(whole, ("at_end_counts", dossier_key), at_end_counts):
+            part = bucket(key)
+            at_end_open[part] = at_end_open.get(part, 0) + opened
+            at_end_late_count[part] = at_end_late_count.get(part, 0) + late
+    elif Input.OPEN_AT_END in inputs:
+        # A past period: the late ones are judged from their events (`Facts`), by id.
+        late_ids = set(_memo(whole, ("late_ids", ""), whole.open_at_end_late_ids))
+
+        def at_end() -> list[tuple[int, Any]]:
+            return [
+                row
+                for part in whole.open_at_end_parts()
+                for row in part.values_list("pk", dossier_key)
+            ]
+
+        for pk, key in _memo(whole, ("at_end", dossier_key), at_end):
+            part = bucket(key)
+            at_end_open[part] = at_end_open.get(part, 0) + 1
+            if pk in late_ids:
+                at_end_late.setdefault(part, []).append(pk)
+                at_end_late_count[part] = at_end_late_count.get(part, 0) + 1
 
     from tinhso.portal.models import SatisfactionRating
 
@@ -369,7 +371,9 @@ def grouped_facts(
             paused=counts["paused"],
         )
         preloaded[Input.OPEN_AT_END] = OpenAtEnd(
-            open=opened, within=opened - len(late), late_ids=tuple(sorted(late))
+            open=opened,
+            within=opened - at_end_late_count.get(pk, 0),
+            late_ids=tuple(sorted(late)),
         )
         preloaded[Input.RATINGS] = ratings.get(pk, Ratings())
         facts._cache.update({k: v for k, v in preloaded.items() if k in inputs})

@@ -83,7 +83,7 @@ def test_a_rebuild_drops_the_kept_sums(window):
 
 def test_off_reads_every_time(window, settings):
     settings.TINHSO_IOC_CLOSED_DAYS_CACHE_SECONDS = 0
-    desk, first, today = window
+    _desk, first, today = window
     _submitted(first, today - timedelta(days=1))
     with CaptureQueriesContext(connection) as again:
         _submitted(first, today - timedelta(days=1))
