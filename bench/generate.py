@@ -22,7 +22,8 @@ small N: the rebuild replays ~3,300 events/s). Deterministic: the same seed, N, 
 `--today` give the same rows.
 
 Not generated: documents (so the digitisation counters are 0), bills and payments, bundles,
-citizen accounts (`owner` is empty), alerts."""
+citizen accounts (`owner` is empty), alerts, outbox messages and e-ID sign-ins (so
+`portal_synced_at` stays empty and `identity_verified` false)."""
 
 from __future__ import annotations
 
