@@ -6,7 +6,13 @@ as the persona who uses it, warmed up, then timed end to end (`time.perf_counter
 `client.get`/`post`, rendering included). Prints p50/p95/max against the targets of issue #8,
 the resident memory of the process afterwards, and for each page the slowest SQL query of
 one request (`CaptureQueriesContext`); with `--explain`, the `EXPLAIN (ANALYZE, BUFFERS)` of
-that query for the pages that miss their target."""
+that query for the pages that miss their target.
+
+The dashboards read the open-dossier snapshots the worker takes every 30 seconds
+(`tinhso.ioc.snapshots`): the benchmark takes them as the worker would, before each page and
+again between two samples once 30 seconds have passed (not timed; about 0.1 s of work every
+30 s, which the worker does in its own process). `--no-snapshots` deletes them and measures
+the pages counting live, as without a worker."""
 
 from __future__ import annotations
 
@@ -70,6 +76,11 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
         help="EXPLAIN (ANALYZE, BUFFERS) the slowest query of pages over target",
     )
     parser.add_argument("--only", default="", help="comma-separated page names")
+    parser.add_argument(
+        "--no-snapshots",
+        action="store_true",
+        help="no worker: the dashboards count the open dossiers live",
+    )
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tinhso.settings")
@@ -178,13 +189,28 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
         wanted = [w.strip() for w in args.only.split(",")]
         pages = [p for p in pages if any(w in p.name for w in wanted)]
 
+    from tinhso.ioc import snapshots
+    from tinhso.ioc.models import OpenSnapshot
+
+    taken_at = [0.0]
+
+    def worker_snapshot() -> None:
+        """What the worker does every 30 s (outside the timed requests)."""
+        if args.no_snapshots:
+            OpenSnapshot.objects.all().delete()
+        elif time.perf_counter() - taken_at[0] >= 30:
+            snapshots.take()
+            taken_at[0] = time.perf_counter()
+
     for page in pages:
         cache.clear()
+        worker_snapshot()
         for i in range(args.warmup):
             response = page.request(10_000 + i)
             page.statuses.add(response.status_code)
         started = time.perf_counter()
         for i in range(args.samples):
+            worker_snapshot()
             begin = time.perf_counter()
             response = page.request(i)
             page.times_ms.append((time.perf_counter() - begin) * 1000)

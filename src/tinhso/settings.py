@@ -177,6 +177,9 @@ TINHSO_CATALOG_CACHE_SECONDS = env_int("TINHSO_CATALOG_CACHE_SECONDS", 30)
 # How long a process keeps the operations centre's rollup sums over closed days (the days
 # before today, whose rows no longer change; ioc/closed_days.py). 0: no cache.
 TINHSO_IOC_CLOSED_DAYS_CACHE_SECONDS = env_int("TINHSO_IOC_CLOSED_DAYS_CACHE_SECONDS", 300)
+# The dashboards read the worker's open-dossier snapshots (taken every 30 s) when younger than
+# this; otherwise they count live (ioc/snapshots.py). 0: always count live.
+TINHSO_IOC_SNAPSHOT_MAX_AGE_SECONDS = env_int("TINHSO_IOC_SNAPSHOT_MAX_AGE_SECONDS", 90)
 
 # Public address of the portal, used in the tracking links (and their QR codes) printed on slips.
 TINHSO_PUBLIC_BASE_URL = env_str("TINHSO_PUBLIC_BASE_URL", "http://127.0.0.1:8000")

@@ -245,6 +245,10 @@ class Facts:
         self.scope = scope
         self.period = period
         self.now = now or timezone.now()
+        #: Figures "as of now" may come from the worker's snapshots (`ioc.snapshots`) only
+        #: when nobody asked for a particular moment.
+        self.live = now is None
+        self._snapshots: dict[int, Any] | bool | None = False
         self._cache: dict[Input, Any] = {}
         self._fee_bearing_ids: set[int] = set()
         self._due_soon_ids: list[int] | None = None
@@ -401,7 +405,36 @@ class Facts:
             self.grouped_rows[memo] = list(open_.values(key).annotate(**counts))
         return self.grouped_rows[memo]
 
+    def snapshots(self) -> dict[int, Any] | None:
+        """The worker's fresh snapshots of every agency of the scope, or None (count live):
+        only for a live `Facts` whose scope is a province, unit or agency."""
+        if self._snapshots is False:
+            self._snapshots = None
+            if self.live and self.scope.agency_grain:
+                from tinhso.ioc import snapshots
+
+                self._snapshots = snapshots.fresh(self.scope.agency_ids(), self.now)
+        return self._snapshots  # type: ignore[return-value]
+
     def _load_open_now(self) -> f.OpenNow:
+        taken = self.snapshots()
+        if taken is not None:
+            total = {
+                name: sum(getattr(s, name) for s in taken.values())
+                for name in ("open", "not_received", "overdue", "paused", "due_soon")
+            }
+            return f.OpenNow(
+                open=total["open"],
+                not_received=total["not_received"],
+                within=total["open"]
+                - total["not_received"]
+                - total["overdue"]
+                - total["paused"]
+                - total["due_soon"],
+                due_soon=total["due_soon"],
+                overdue=total["overdue"],
+                paused=total["paused"],
+            )
         if self.scope.unit_path and self.scope.agency_grain:
             # A province or unit: its breakdowns by unit and agency need the rows by agency
             # anyway, and the total is their sum (one pass over the open dossiers).
@@ -488,6 +521,11 @@ class Facts:
     # --- open at the period's end -------------------------------------------------------------
 
     def _load_open_at_end(self) -> f.OpenAtEnd:
+        taken = self.snapshots() if self.end > self.now else None
+        if taken is not None:
+            opened = sum(s.unprocessed for s in taken.values())
+            late = sum(s.unprocessed_late for s in taken.values())
+            return f.OpenAtEnd(open=opened, within=opened - late)
         if self.end > self.now:
             late = late_rules_q() | overdue_q(self.now)
             opened = late_count = 0

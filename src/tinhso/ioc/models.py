@@ -157,6 +157,33 @@ class AgencyDailyRollup(RollupCounters):
 # --- the national service index ----------------------------------------------------------------
 
 
+class OpenSnapshot(models.Model):
+    """The open dossiers of one agency as the worker last counted them (`ioc.snapshots`,
+    every 30 seconds): the point-in-time figures of the dashboards, read in one row per
+    agency instead of counting and classifying the open dossiers on every page."""
+
+    agency = models.OneToOneField(
+        Agency, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    taken_at = models.DateTimeField()
+    open = models.PositiveIntegerField(default=0)
+    not_received = models.PositiveIntegerField(default=0)
+    overdue = models.PositiveIntegerField(default=0)
+    paused = models.PositiveIntegerField(default=0)
+    due_soon = models.PositiveIntegerField(default=0)
+    #: Received and neither processed nor ended (open "at the end" of a running period), and
+    #: how many of them count late.
+    unprocessed = models.PositiveIntegerField(default=0)
+    unprocessed_late = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("open dossiers snapshot")
+        verbose_name_plural = _("open dossiers snapshots")
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} @ {self.taken_at:%Y-%m-%d %H:%M:%S}"
+
+
 class ServiceIndex(models.Model):
     """A service index: the national one of Quyết định 766/QĐ-TTg, or a province's variant
     (e.g. Quảng Nam's 892/QĐ-UBND), each a set of groups and indicators."""

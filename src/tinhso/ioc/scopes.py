@@ -101,6 +101,14 @@ class ResolvedScope:
             object.__setattr__(self, "_agency_ids", cached)
         return cached
 
+    def agency_ids(self) -> list[int]:
+        """The agencies the scope covers: its one agency, or those under its unit."""
+        if self.agency_id:
+            return [self.agency_id]
+        if self.unit_path:
+            return self._agencies_in_unit()
+        return []
+
     @property
     def agency_grain(self) -> bool:
         """Whether the scope filters the rollups by unit and agency only, so that

@@ -262,7 +262,24 @@ def grouped_facts(
     at_end_open: dict[Any, int] = {}
     at_end_late: dict[Any, list[int]] = {}
     ratings: dict[Any, Ratings] = {}
-    due_soon_ids = whole.due_soon_ids() if Input.OPEN_NOW in inputs else []
+    at_end_late_count: dict[Any, int] = {}
+    running = whole.end > whole.now
+    # The worker's snapshots hold the point-in-time counts by agency (`ioc.snapshots`).
+    taken = whole.snapshots() if dossier_key == "agency_id" else None
+    for agency_id, snapshot in (taken or {}).items():
+        part = bucket(agency_id)
+        if Input.OPEN_NOW in inputs:
+            counts = open_counts.setdefault(
+                part, {"open": 0, "not_received": 0, "overdue": 0, "paused": 0}
+            )
+            for name in counts:
+                counts[name] += getattr(snapshot, name)
+            due_soon[part] = due_soon.get(part, 0) + snapshot.due_soon
+        if Input.OPEN_AT_END in inputs and running:
+            at_end_open[part] = at_end_open.get(part, 0) + snapshot.unprocessed
+            at_end_late_count[part] = at_end_late_count.get(part, 0) + snapshot.unprocessed_late
+    live_open_now = Input.OPEN_NOW in inputs and taken is None
+    due_soon_ids = whole.due_soon_ids() if live_open_now else []
     if due_soon_ids:
         due_soon_keys = (
             [whole.due_soon_agencies[pk] for pk in due_soon_ids]
@@ -277,15 +294,16 @@ def grouped_facts(
         )
         for key in due_soon_keys:
             due_soon[bucket(key)] = due_soon.get(bucket(key), 0) + 1
-    for row in whole.open_now_counts(dossier_key) if Input.OPEN_NOW in inputs else []:
+    for row in whole.open_now_counts(dossier_key) if live_open_now else []:
         counts = open_counts.setdefault(
             bucket(row[dossier_key]), {"open": 0, "not_received": 0, "overdue": 0, "paused": 0}
         )
         for name in counts:
             counts[name] += row[name]
 
-    at_end_late_count: dict[Any, int] = {}
-    if Input.OPEN_AT_END in inputs and whole.end > whole.now:
+    if taken is not None and running:
+        pass  # counted from the snapshots above
+    elif Input.OPEN_AT_END in inputs and running:
         # A running period: each part's open and late dossiers counted in SQL (the late
         # ones' ids are read on demand, `Facts.open_at_end_late_ids`).
         late_q = late_rules_q() | overdue_q(now)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from django_tasks import task
 
 from tinhso.core import schedule
-from tinhso.ioc import alerts
+from tinhso.ioc import alerts, snapshots
 
 
 @task()
@@ -17,4 +17,11 @@ def evaluate_alerts() -> int:
     return sum(1 for o in alerts.evaluate_all() if o.result == alerts.Result.RAISED)
 
 
+@task()
+def snapshot_open_dossiers() -> int:
+    """Count the open dossiers of every agency for the dashboards (`ioc.snapshots`)."""
+    return snapshots.take()
+
+
 schedule.register("ioc.alerts", evaluate_alerts, every=timedelta(minutes=5))
+schedule.register(snapshots.JOB, snapshot_open_dossiers, every=timedelta(seconds=30))
