@@ -37,7 +37,14 @@ from tinhso.dossiers.models import (
     ReturnMethod,
     StepVisit,
 )
-from tinhso.dossiers.states import Action, Channel, Outcome, Status, Timeliness
+from tinhso.dossiers.states import (
+    SENT_BACK_ACTIONS,
+    Action,
+    Channel,
+    Outcome,
+    Status,
+    Timeliness,
+)
 
 FORMAT = "tinhso.dossier/1"
 #: `<agency code>-<yymmdd>-<sequence>`, the shape Tỉnh Số gives (design §3.3).
@@ -678,6 +685,7 @@ def _parse_line(raw: str, number: int, lookups: _Lookups) -> tuple[_Planned | No
     if problems:
         return None, problems
     dossier.version = len(events)
+    dossier.sent_back = bool(events) and events[-1].action in SENT_BACK_ACTIONS
     counter = _counter_of(code, lookups)
     return _Planned(number, dossier, documents, visits, events, bundle, counter), []
 

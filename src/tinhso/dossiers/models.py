@@ -142,6 +142,9 @@ class Dossier(models.Model):
     # applicant's identity was checked against the national population database (the owner
     # signed in with e-ID, or an official's look-up for this dossier found the person).
     portal_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Whether the last transition sent the dossier back to a step (a send-back, or the return
+    # from a transfer): the "returned" inbox, counted without reading the events.
+    sent_back = models.BooleanField(default=False, db_default=False, editable=False)
     identity_verified = models.BooleanField(default=False, db_default=False, editable=False)
 
     objects = ScopedQuerySet.as_manager()

@@ -14,6 +14,7 @@ from tinhso.catalog.models import Procedure
 from tinhso.core.errors import NotFound
 from tinhso.core.models import Agency, Department, Role, User, UserKind
 from tinhso.core.scoping import scope, scope_of
+from tinhso.core.selectors import working_calendar_for_id
 from tinhso.core.text import fold_vietnamese
 from tinhso.dossiers import deadlines
 from tinhso.dossiers.models import Dossier
@@ -55,8 +56,9 @@ def _due_soon_seconds(dossier_or_none: Dossier | None = None) -> int:
 
 
 def open_timeliness(dossier: Dossier, *, at: datetime | None = None) -> str:
-    """Within deadline / due soon / overdue / paused for an open dossier."""
-    calendar = calendar_for_agency(dossier.agency)
+    """Within deadline / due soon / overdue / paused for an open dossier (in the calendar of
+    its province, read from the dossier's own unit path: no agency or unit to load)."""
+    calendar = working_calendar_for_id(int(dossier.unit_path.strip("/").split("/")[0]))
     clock = deadlines.Clock(
         dossier.budget_seconds,
         dossier.consumed_seconds,
@@ -110,11 +112,7 @@ def inbox(
     if box in BOX_ORDER:
         qs = qs.filter(_open_box_filters(user, now, only=box)[box]).order_by(BOX_ORDER[box])
     elif box == "returned":
-        qs = qs.filter(
-            status=Status.IN_PROCESSING,
-            events__action__in=["send_back", "transfer_return"],
-            events__seq=models_f_version(),
-        ).order_by("-submitted_at")
+        qs = qs.filter(_returned_filter()).order_by("-submitted_at")
     elif box == "to_return":
         qs = qs.filter(status__in=[Status.APPROVED, Status.REJECTED]).order_by("processed_at")
     elif box != "all":
@@ -167,10 +165,9 @@ def _open_box_filters(user: Any, now: datetime, *, only: str | None = None) -> d
     return filters
 
 
-def models_f_version():
-    from django.db.models import F
-
-    return F("version")
+def _returned_filter() -> Q:
+    """In processing after a send-back or the return from a transfer (`Dossier.sent_back`)."""
+    return Q(status=Status.IN_PROCESSING, sent_back=True)
 
 
 def calendar_horizon(user: Any, now: datetime) -> datetime:
@@ -186,15 +183,15 @@ def calendar_horizon(user: Any, now: datetime) -> datetime:
 
 def inbox_counts(user: Any, *, at: datetime | None = None) -> dict[str, int]:
     """How many dossiers each inbox holds: the open dossiers' inboxes in one pass over the
-    user's open dossiers, "returned" (a look at the events) and "all" apart."""
+    user's open dossiers, "all" apart."""
     now = at or timezone.now()
     filters = _open_box_filters(user, now)
+    filters["returned"] = _returned_filter()
     counts: dict[str, int] = (
         scope(Dossier.objects.all(), user)
         .filter(status__in=OPEN_STATUSES)
         .aggregate(**{box: Count("pk", filter=q) for box, q in filters.items()})
     )
-    counts["returned"] = inbox(user, "returned", at=now).count()
     counts["all"] = visible_count(user)
     return {box: counts[box] for box in INBOXES}
 

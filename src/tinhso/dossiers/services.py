@@ -42,6 +42,7 @@ from tinhso.dossiers.states import (
     APPLICANT,
     CLOCK_RUNNING_STATUSES,
     RULES,
+    SENT_BACK_ACTIONS,
     Action,
     Channel,
     Outcome,
@@ -305,6 +306,7 @@ def _finish(ctx: _Context, action: str, status: str, reason: str = "") -> Dossie
     dossier = ctx.dossier
     dossier.status = status
     dossier.version += 1
+    dossier.sent_back = action in SENT_BACK_ACTIONS
     dossier.save()
     if dossier.bundle_id is not None and status == Status.DONE:
         ctx.data["bundle_done"] = bundle_is_done(dossier.bundle)

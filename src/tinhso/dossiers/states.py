@@ -83,6 +83,8 @@ OPEN_STATUSES = frozenset(
         S.REJECTED,
     }
 )
+#: The transitions that send a dossier back to a step (the "returned" inbox).
+SENT_BACK_ACTIONS = frozenset({Action.SEND_BACK, Action.TRANSFER_RETURN})
 #: Statuses whose deadline clock runs.
 CLOCK_RUNNING_STATUSES = frozenset({S.RECEIVED, S.IN_PROCESSING, S.TRANSFERRED})
 #: Statuses from which the applicant may still withdraw (before any result).

@@ -189,7 +189,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     dossiers = selectors.inbox(user, box, query=query, procedure_code=procedure_code, at=now)
     counts = selectors.inbox_counts(user, at=now)
-    paginator = Paginator(dossiers.select_related("agency__unit"), PAGE_SIZE)
+    # Only the relations the list shows: fewer joins to plan and fewer columns to read.
+    listed = dossiers.select_related(None).select_related(
+        "procedure", "transfer_agency", "assignee", "department"
+    )
+    paginator = Paginator(listed, PAGE_SIZE)
     if not query and not procedure_code:
         paginator.count = counts[box]  # the tab's count is the list's: no second count
     page = paginator.get_page(request.GET.get("page"))

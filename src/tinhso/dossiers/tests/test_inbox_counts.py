@@ -8,6 +8,8 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 
+from tinhso.core import services as core_services
+from tinhso.core.models import Role
 from tinhso.dossiers import selectors, services
 
 from .conftest import Desk, vn
@@ -50,3 +52,46 @@ def test_the_page_shows_the_tabs_count_and_pages_through_it(client, mixed: Desk)
     # With a search the list is counted again (the tab's count is for the whole inbox).
     response = client.get(reverse("dossiers:inbox"), {"box": "to_receive", "q": "no-such"})
     assert response.context["page"].paginator.count == 0
+
+
+def test_a_dossier_sent_back_is_in_the_returned_tab_until_it_moves_on(desk: Desk):
+    dossier = desk.in_processing(T0)
+    forwarded = services.dossier_forward(actor=desk.specialist, dossier=dossier, at=T0)
+    assert list(selectors.inbox(desk.specialist, "returned", at=T0)) == []
+    back = services.dossier_send_back(
+        actor=desk.department_leader,
+        dossier=forwarded,
+        reason="Bổ sung ý kiến thẩm định",
+        at=T0 + timedelta(hours=1),
+    )
+    later = T0 + timedelta(hours=2)
+    assert list(selectors.inbox(desk.specialist, "returned", at=later)) == [back]
+    assert selectors.inbox_counts(desk.specialist, at=later)["returned"] == 1
+    services.dossier_forward(actor=desk.specialist, dossier=back, at=later)
+    assert list(selectors.inbox(desk.specialist, "returned", at=later)) == []
+    assert selectors.inbox_counts(desk.specialist, at=later)["returned"] == 0
+
+
+def test_a_dossier_back_from_a_transfer_is_in_the_returned_tab(desk: Desk):
+    world = desk.world
+    dossier = desk.in_processing(T0)
+    moved = services.dossier_transfer(
+        actor=desk.agency_leader,
+        dossier=dossier,
+        to_agency=world.agency_b,
+        reason="Cần ý kiến phối hợp",
+        at=T0 + timedelta(hours=1),
+    )
+    assert selectors.inbox_counts(desk.agency_leader, at=T0)["returned"] == 0
+    other = core_services.official_save(
+        actor=None,
+        username="chuyenvien.b",
+        full_name="Chuyên viên B",
+        agency=world.agency_b,
+        roles=[Role.SPECIALIST],
+    )
+    back = services.dossier_transfer_return(
+        actor=other, dossier=moved, note="Đã có ý kiến", at=T0 + timedelta(hours=3)
+    )
+    assert back.sent_back
+    assert list(selectors.inbox(desk.agency_leader, "returned", at=T0)) == [back]
