@@ -131,6 +131,14 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
         .first()
     )
     specialist = User.objects.get(pk=top_assignee["assignee_id"])
+    # The drill-down below the agency: the busiest agency's busiest department.
+    department_id = (
+        Dossier.objects.filter(agency_id=agency_id, department__isnull=False)
+        .values("department_id")
+        .annotate(n=Count("id"))
+        .order_by("-n", "department_id")
+        .first()["department_id"]
+    )
     dossier_ids = list(
         Dossier.objects.filter(agency_id=agency_id).order_by("?").values_list("id", flat=True)[:500]
     )
@@ -179,6 +187,16 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
             f"agency drill-down (/ioc/agency/{agency_id}/, provincial leader)",
             300,
             get(leader, reverse("ioc:scope", args=["agency", agency_id])),
+        ),
+        Page(
+            f"department drill-down (/ioc/department/{department_id}/, provincial leader)",
+            300,
+            get(leader, reverse("ioc:scope", args=["department", department_id])),
+        ),
+        Page(
+            f"official drill-down (/ioc/official/{specialist.pk}/, provincial leader)",
+            300,
+            get(leader, reverse("ioc:scope", args=["official", specialist.pk])),
         ),
         Page("inbox, desk officer (default box)", 100, get(desk, reverse("dossiers:inbox"))),
         Page("inbox, specialist (default box)", 100, get(specialist, reverse("dossiers:inbox"))),

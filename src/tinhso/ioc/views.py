@@ -263,7 +263,7 @@ def _official_dossiers(user: Any, scope: Scope, period: Period) -> list[dict[str
         behind = selectors.dossiers_behind_for(user, code=code, scope=scope, period=period)
         if behind.queryset is None:
             return
-        for dossier in behind.queryset.select_related("agency__unit")[:DOSSIER_LIMIT]:
+        for dossier in behind.queryset.select_related("procedure")[:DOSSIER_LIMIT]:
             if dossier.pk in seen:
                 continue
             seen.add(dossier.pk)
