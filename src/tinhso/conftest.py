@@ -44,17 +44,20 @@ def _fresh_calendar_cache():
     from tinhso.catalog import cache as catalog_cache
     from tinhso.core.selectors import invalidate_calendar_cache
     from tinhso.integration.caller_cache import forget_callers
+    from tinhso.ioc import closed_days
     from tinhso.ioc.alerts import reset_throttle
 
     invalidate_calendar_cache()
     reset_throttle()  # the alert hook's cached rules and agencies, likewise
     forget_callers()  # the API keys' cached callers, likewise
-    catalog_cache.forget()  # and the procedures' fee cases and steps (and the IOC's sums)
+    catalog_cache.forget()  # and the procedures' fee cases and steps
+    closed_days.forget()  # and the operations centre's sums over closed days
     yield
     invalidate_calendar_cache()
     reset_throttle()
     forget_callers()
     catalog_cache.forget()
+    closed_days.forget()
 
 
 @pytest.fixture(autouse=True)

@@ -55,13 +55,9 @@ def workflow_steps(procedure_id: int) -> tuple[WorkflowStep, ...]:
 
 
 def forget(**_: Any) -> None:
-    """Drop every entry (a procedure, fee case or step changed in this process; tests), and
-    the operations centre's sums that read today's catalog."""
-    from tinhso.ioc import closed_days
-
+    """Drop every entry (a procedure, fee case or step changed in this process; tests)."""
     with _lock:
         _entries.clear()
-    closed_days.forget()
 
 
 for _model in (Procedure, FeeCase, WorkflowStep):

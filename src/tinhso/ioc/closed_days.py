@@ -23,7 +23,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
+
+from tinhso.catalog.models import Procedure
 
 MAX_ENTRIES = 1024
 
@@ -57,6 +60,12 @@ def changed(day: date | None = None) -> None:
 def forget(**_: Any) -> None:
     """Drop every entry (tests; a catalog change in this process)."""
     _bump()
+
+
+# The sums of the fully online procedures read today's catalog: a procedure saved in this
+# process drops them.
+post_save.connect(forget, sender=Procedure, dispatch_uid="ioc-closed-days-procedure")
+post_delete.connect(forget, sender=Procedure, dispatch_uid="ioc-closed-days-procedure-del")
 
 
 def cached(key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:

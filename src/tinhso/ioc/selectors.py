@@ -301,9 +301,7 @@ def grouped_facts(
         for name in counts:
             counts[name] += row[name]
 
-    if taken is not None and running:
-        pass  # counted from the snapshots above
-    elif Input.OPEN_AT_END in inputs and running:
+    if Input.OPEN_AT_END in inputs and running and taken is None:
         # A running period: each part's open and late dossiers counted in SQL (the late
         # ones' ids are read on demand, `Facts.open_at_end_late_ids`).
         late_q = late_rules_q() | overdue_q(now)
@@ -321,7 +319,7 @@ def grouped_facts(
             part = bucket(key)
             at_end_open[part] = at_end_open.get(part, 0) + opened
             at_end_late_count[part] = at_end_late_count.get(part, 0) + late
-    elif Input.OPEN_AT_END in inputs:
+    elif Input.OPEN_AT_END in inputs and not running:
         # A past period: the late ones are judged from their events (`Facts`), by id.
         late_ids = set(_memo(whole, ("late_ids", ""), whole.open_at_end_late_ids))
 
