@@ -85,9 +85,14 @@ def working_calendar_for(province: AdministrativeUnit) -> WorkingCalendar:
     return working_calendar_for_id(province.pk)
 
 
+def province_id_of_path(path: str) -> int:
+    """The primary key of the province at the root of a unit path (`/3/17/` → 3)."""
+    return int(path.strip("/").split("/")[0])
+
+
 def province_id_of(unit: AdministrativeUnit) -> int:
     """The primary key of the province a unit belongs to (the root of its path; no query)."""
-    return int(unit.path.strip("/").split("/")[0])
+    return province_id_of_path(unit.path)
 
 
 def units_list(user: Any, *, query: str = "", include_retired: bool = False) -> QuerySet:

@@ -14,7 +14,7 @@ from tinhso.catalog.models import Procedure
 from tinhso.core.errors import NotFound
 from tinhso.core.models import Agency, Department, Role, User, UserKind
 from tinhso.core.scoping import scope, scope_of
-from tinhso.core.selectors import working_calendar_for_id
+from tinhso.core.selectors import province_id_of_path, working_calendar_for_id
 from tinhso.core.text import fold_vietnamese
 from tinhso.dossiers import deadlines
 from tinhso.dossiers.models import Dossier
@@ -58,7 +58,7 @@ def _due_soon_seconds(dossier_or_none: Dossier | None = None) -> int:
 def open_timeliness(dossier: Dossier, *, at: datetime | None = None) -> str:
     """Within deadline / due soon / overdue / paused for an open dossier (in the calendar of
     its province, read from the dossier's own unit path: no agency or unit to load)."""
-    calendar = working_calendar_for_id(int(dossier.unit_path.strip("/").split("/")[0]))
+    calendar = working_calendar_for_id(province_id_of_path(dossier.unit_path))
     clock = deadlines.Clock(
         dossier.budget_seconds,
         dossier.consumed_seconds,

@@ -419,21 +419,9 @@ class Facts:
     def _load_open_now(self) -> f.OpenNow:
         taken = self.snapshots()
         if taken is not None:
-            total = {
-                name: sum(getattr(s, name) for s in taken.values())
-                for name in ("open", "not_received", "overdue", "paused", "due_soon")
-            }
-            return f.OpenNow(
-                open=total["open"],
-                not_received=total["not_received"],
-                within=total["open"]
-                - total["not_received"]
-                - total["overdue"]
-                - total["paused"]
-                - total["due_soon"],
-                due_soon=total["due_soon"],
-                overdue=total["overdue"],
-                paused=total["paused"],
+            names = ("open", "not_received", "overdue", "paused", "due_soon")
+            return f.OpenNow.from_counts(
+                **{name: sum(getattr(s, name) for s in taken.values()) for name in names}
             )
         if self.scope.unit_path and self.scope.agency_grain:
             # A province or unit: its breakdowns by unit and agency need the rows by agency
@@ -443,21 +431,12 @@ class Facts:
             counts = {name: sum(row[name] for row in rows) for name in names}
         else:
             counts = self.open_now_counts()
-        due_soon = len(self.due_soon_ids())
-        within = (
-            counts["open"]
-            - counts["not_received"]
-            - counts["overdue"]
-            - counts["paused"]
-            - due_soon
-        )
-        return f.OpenNow(
+        return f.OpenNow.from_counts(
             open=counts["open"],
             not_received=counts["not_received"],
-            within=within,
-            due_soon=due_soon,
             overdue=counts["overdue"],
             paused=counts["paused"],
+            due_soon=len(self.due_soon_ids()),
         )
 
     def due_soon_ids(self) -> list[int]:

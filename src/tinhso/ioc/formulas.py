@@ -172,6 +172,14 @@ class OpenNow:
     overdue: int = 0
     paused: int = 0
 
+    @classmethod
+    def from_counts(
+        cls, *, open: int, not_received: int, overdue: int, paused: int, due_soon: int
+    ) -> OpenNow:
+        """The open dossiers from their counts: those within their deadline are the rest."""
+        within = open - not_received - overdue - paused - due_soon
+        return cls(open, not_received, within, due_soon, overdue, paused)
+
 
 @dataclass(frozen=True)
 class OpenAtEnd:

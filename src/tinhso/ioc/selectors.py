@@ -374,18 +374,7 @@ def grouped_facts(
         opened = at_end_open.get(pk, 0)
         preloaded: dict[Input, Any] = {}
         preloaded[Input.FLOW] = flows.get(pk, Flow())
-        preloaded[Input.OPEN_NOW] = OpenNow(
-            open=counts["open"],
-            not_received=counts["not_received"],
-            within=counts["open"]
-            - counts["not_received"]
-            - counts["overdue"]
-            - counts["paused"]
-            - soon,
-            due_soon=soon,
-            overdue=counts["overdue"],
-            paused=counts["paused"],
-        )
+        preloaded[Input.OPEN_NOW] = OpenNow.from_counts(**counts, due_soon=soon)
         preloaded[Input.OPEN_AT_END] = OpenAtEnd(
             open=opened,
             within=opened - at_end_late_count.get(pk, 0),
