@@ -3,9 +3,13 @@ scopes differ, so every list and detail can be tested for its refusals too."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
+from django.db import transaction
+from django.test import override_settings
 
 from tinhso.browser_fixtures import browser_page, browser_world, chromium_browser  # noqa: F401
 from tinhso.core import services
@@ -63,7 +67,29 @@ def _fresh_calendar_cache():
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings) -> None:
     # The production hasher is slow on purpose; tests create many users.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+
+
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@contextmanager
+def data_for_module(django_db_blocker, load: Callable[[], object]) -> Iterator[None]:
+    """Data that every test of a module only reads (the demo province, say), written once.
+
+    `load` runs inside a transaction that stays open while the module's tests run; each test
+    then runs in a savepoint of it (pytest-django's `db`), so what a test changes is undone
+    after it, and the transaction is rolled back after the module: the next module starts from
+    an empty database again. Only for modules without `transactional_db` or `live_server`."""
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            load()
+            yield
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from tinhso.conftest import data_for_module
 from tinhso.core.demo import DEMO_PASSWORD, demo_load
 from tinhso.core.models import (
     AdministrativeUnit,
@@ -18,9 +19,15 @@ from tinhso.core.models import (
 )
 
 
+@pytest.fixture(scope="module")
+def _demo_of_module(django_db_setup, django_db_blocker):
+    with data_for_module(django_db_blocker, lambda: demo_load(dossiers=False)):
+        yield
+
+
 @pytest.fixture
-def demo(db):
-    return demo_load(dossiers=False)
+def demo(_demo_of_module, db) -> None:
+    """The demo province without dossiers, loaded once for this module."""
 
 
 def test_demo_is_thai_nguyen_after_the_merger_with_its_communes(demo):

@@ -4,9 +4,12 @@ the dossier desk of `tinhso.dossiers` for tracking and "my dossiers", and a clea
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from django.core.cache import cache
 
+from tinhso.conftest import data_for_module
 from tinhso.dossiers.tests.conftest import desk  # noqa: F401
 from tinhso.portal import search
 
@@ -20,9 +23,15 @@ def _clean_cache_and_index():
     search.invalidate_index()
 
 
-@pytest.fixture
-def demo_catalog(db) -> None:
-    """The demo province without its dossiers: agencies and the full procedure catalog."""
+@pytest.fixture(scope="module")
+def _demo_catalog_of_module(django_db_setup, django_db_blocker) -> Iterator[None]:
     from tinhso.core.demo import demo_load
 
-    demo_load(dossiers=False)
+    with data_for_module(django_db_blocker, lambda: demo_load(dossiers=False)):
+        yield
+
+
+@pytest.fixture
+def demo_catalog(_demo_catalog_of_module, db) -> None:
+    """The demo province without its dossiers: agencies and the full procedure catalog,
+    loaded once per module (each test's changes are undone after it)."""
