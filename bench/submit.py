@@ -1,6 +1,6 @@
 """Submission throughput through the HTTP API (issue #8 item 2): `python -m bench submit
 [--clients 32] [--seconds 30] [--workers 2,4] [--threads 1] [--fee] [--agencies 1]
-[--profile]`.
+[--profile] [--without-hot-rows]`.
 
 It creates a fresh PostgreSQL database `tinhso_submit_<timestamp>` on the server of
 `DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`; `--database-url` uses an
@@ -19,6 +19,9 @@ replaying in one transaction the writes one real submission + reception makes (r
 dossier row, the events, the step visit, the outbox messages, the rollup upserts, the lock
 and update of the dossier at reception, the bill with `--fee`), with fresh codes and ids, the
 same statements and parameters otherwise. It reports pairs/s and the HTTP/baseline ratio.
+`--without-hot-rows` adds a second baseline run replaying the design that takes the rows every
+submission of an agency shares out of the transaction: the code's number from a PostgreSQL
+sequence, the rollups left to the worker (not replayed).
 
 Before the timed runs it waits (at most `--quiet-minutes`, 15) until no other pytest or
 bench process runs and the 1-minute load average is below 1.0, and says if it never was.
@@ -562,11 +565,21 @@ def _sub(value: Any, old: str, new: str) -> Any:
     return value
 
 
-class Replayer:
-    """Replays a recording with a fresh code (from the same counter upsert) and fresh ids."""
+#: The tables whose rows every submission of an agency on a day shares (the hot rows).
+HOT_TABLES = ("dossiers_dossiercodecounter", "ioc_dailyrollup", "ioc_agencydailyrollup")
+CODE_SEQUENCE = "bench_submit_code_seq"
 
-    def __init__(self, rec: Recording) -> None:
+
+class Replayer:
+    """Replays a recording with a fresh code (from the same counter upsert) and fresh ids.
+
+    `without_hot_rows` replays the design that would take the shared rows out of the
+    transaction: the code's number comes from a PostgreSQL sequence (no row lock) and the
+    rollup upserts are left to a worker reading the event log, so they are not replayed."""
+
+    def __init__(self, rec: Recording, *, without_hot_rows: bool = False) -> None:
         self.rec = rec
+        self.without_hot_rows = without_hot_rows
         # Django's placeholders are %s already; psycopg takes them as they are.
         self.counter_index = next(
             i for i, s in enumerate(rec.statements) if s.table == "dossiers_dossiercodecounter"
@@ -595,6 +608,11 @@ class Replayer:
         code = rec.old_code
         with conn.transaction(), conn.cursor() as cur:
             for i, st in enumerate(rec.statements):
+                if self.without_hot_rows and st.table in HOT_TABLES:
+                    if i == self.counter_index:
+                        cur.execute(f"SELECT nextval('{CODE_SEQUENCE}')")
+                        code = f"{self.prefix}-S{cur.fetchone()[0]:06d}"
+                    continue
                 rows = st.params if st.many else [st.params]
                 new_rows = []
                 for row in rows:
@@ -624,11 +642,20 @@ class Replayer:
 
 
 def baseline_run(
-    database_url: str, rec: Recording, clients: int, seconds: float, warmup: float
+    database_url: str,
+    rec: Recording,
+    clients: int,
+    seconds: float,
+    warmup: float,
+    *,
+    without_hot_rows: bool = False,
 ) -> dict[str, Any]:
     import psycopg
 
-    replayer = Replayer(rec)
+    replayer = Replayer(rec, without_hot_rows=without_hot_rows)
+    if without_hot_rows:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(f"CREATE SEQUENCE IF NOT EXISTS {CODE_SEQUENCE}")
     done: list[float] = []
     errors: Counter = Counter()
     samples: dict[str, str] = {}
@@ -804,6 +831,11 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--server-url", default=os.environ.get("DATABASE_URL", DEFAULT_SERVER))
     parser.add_argument("--quiet-minutes", type=float, default=15)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--without-hot-rows",
+        action="store_true",
+        help="also the baseline without the shared counter and rollup rows",
+    )
     parser.add_argument("--profile", action="store_true", help="in-process queries and cProfile")
     args = parser.parse_args(argv)
 
@@ -868,6 +900,24 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
             )
             for k, v in b["samples"].items():
                 print(f"    {k}: {v}")
+            if args.without_hot_rows:
+                c = baseline_run(
+                    database_url,
+                    rec,
+                    args.clients,
+                    args.seconds,
+                    args.warmup,
+                    without_hot_rows=True,
+                )
+                print(
+                    f"RAW   without hot rows (code from a sequence, no rollup upserts) {label}: "
+                    f"{c['rate']:.0f} pairs/s, p50 {c['p50']:.1f} / p95 {c['p95']:.1f} / "
+                    f"p99 {c['p99']:.1f} ms; errors {sum(c['errors'].values())} "
+                    f"{c['errors'] or ''}; {c['cpu']}",
+                    flush=True,
+                )
+                for k, v in c["samples"].items():
+                    print(f"    {k}: {v}")
         for (workers, label), r in results["http"].items():
             b = results["baseline"].get(label)
             if b and b["rate"]:
