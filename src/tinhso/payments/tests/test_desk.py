@@ -133,6 +133,22 @@ def test_orders_and_flagged_payments_show_on_the_panel(client, desk, bill):
     assert reverse("payments:refund_approve", args=[refund.pk]) in page
 
 
+def test_a_cash_payment_reads_in_words_in_the_audit_trail(desk, bill):
+    from django.utils.text import capfirst
+
+    from tinhso.core.audit_display import field_changes
+
+    payment = pay_cash(desk, bill)
+    record = AuditRecord.objects.get(action="bill.paid")
+    with translation.override("vi"):
+        changes = {c.label: (c.before, c.after) for c in field_changes(record)}
+        method, receipt = capfirst(_vi("payment method")), capfirst(_vi("receipt number"))
+    assert changes[method] == ("—", _vi("Cash at the desk"))  # the method's words, not "cash"
+    assert changes[receipt] == ("—", payment.receipt_number)
+    settled = timezone.localtime(_fresh(bill).settled_at).strftime("%d/%m/%Y %H:%M")
+    assert settled in [after for _before, after in changes.values()]  # not an ISO string
+
+
 # --- the actions --------------------------------------------------------------------------------
 
 
