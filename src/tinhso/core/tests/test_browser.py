@@ -25,7 +25,14 @@ NAV = "nav.mainnav"
 
 
 def _nav_link(page: Page, href: str):  # -> Locator
-    return page.locator(f"{NAV} a[href='{href}']")
+    """The menu's link to `href`, its group opened first when the link sits in one."""
+    link = page.locator(f"{NAV} a[href='{href}']")
+    group = page.locator(
+        f"{NAV} details.navgroup:not([open])", has=page.locator(f"a[href='{href}']")
+    )
+    if group.count():
+        group.locator("summary").click()
+    return link
 
 
 def _in_vietnamese(message: str) -> str:
@@ -137,6 +144,46 @@ def test_working_calendar_computes_a_deadline_without_reloading(
     expect(page.locator("header.topbar")).to_have_count(1)
     expect(page).to_have_url(re.compile(r"/calendar/\?start=2027-02-03T16%3A30&days=5$"))
     save_screenshot(page, "calendar-deadline")
+
+
+@pytest.mark.browser
+def test_the_menu_fits_a_laptop_screen_in_one_row_and_its_groups_open_one_at_a_time(
+    chromium_browser: Browser, live_server, browser_world: World
+) -> None:
+    page = new_browser_page(chromium_browser, viewport={"width": 1366, "height": 768})
+    try:
+        sign_in(page, live_server.url, browser_world.administrator.username)
+        nav = page.locator(NAV)
+        scroll_width, client_width, height = nav.evaluate(
+            "n => [n.scrollWidth, n.clientWidth, n.getBoundingClientRect().height]"
+        )
+        assert scroll_width <= client_width, f"the menu is {scroll_width}px in {client_width}px"
+        row = page.locator(f"{NAV} > a").first.evaluate("a => a.getBoundingClientRect().height")
+        assert height < 2 * row, "the menu wraps onto a second row at 1366px"
+
+        catalogues, system = page.locator(f"{NAV} details.navgroup summary").all()
+        units = page.locator(f"{NAV} a[href='/units/']")
+        audit = page.locator(f"{NAV} a[href='/audit/']")
+        expect(units).to_be_hidden()
+        catalogues.click()
+        expect(units).to_be_visible()
+        system.click()  # the other group closes
+        expect(audit).to_be_visible()
+        expect(units).to_be_hidden()
+        save_screenshot(page, "menu-laptop", full_page=False)
+        page.keyboard.press("Escape")
+        expect(audit).to_be_hidden()
+        catalogues.click()
+        page.locator("main h1").click()  # a click elsewhere closes it
+        expect(units).to_be_hidden()
+
+        _nav_link(page, "/units/").click()
+        expect(page).to_have_url(f"{live_server.url}/units/")
+        expect(page.locator(f"{NAV} details.navgroup summary.current")).to_have_text(
+            _in_vietnamese("Catalogues")
+        )
+    finally:
+        page.context.close()
 
 
 @pytest.mark.browser
