@@ -75,6 +75,10 @@ class Row:
     values: list[Number]
     url: str = ""
 
+    @property
+    def is_idle(self) -> bool:
+        return all(not value for value in self.values)
+
 
 @dataclass
 class ChartData:
@@ -91,6 +95,17 @@ class ChartData:
 
     def column(self, index: int) -> list[Number]:
         return [row.values[index] for row in self.rows]
+
+    @property
+    def active_rows(self) -> list[Row]:
+        """The rows with a figure: what a ranking lists."""
+        return [row for row in self.rows if not row.is_idle]
+
+    @property
+    def idle_rows(self) -> list[Row]:
+        """The parts with nothing in the period (every figure 0 or none): a ranking names
+        them after the others instead of a line each (92 communes, most of them quiet)."""
+        return [row for row in self.rows if row.is_idle]
 
 
 def number(value: Value) -> Number:

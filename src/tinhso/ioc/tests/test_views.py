@@ -124,6 +124,34 @@ def test_the_overview_ranks_agencies_and_units_worst_first(leader_client, ops, m
     assert "late-procedures" in html
 
 
+def _idle(html: str, slug: str) -> list[str]:
+    """The parts a ranking names under its table as having nothing in the period."""
+    found = re.search(rf'data-idle="{slug}">(.*?)</details>', html, re.S)
+    return re.findall(r'<a href="[^"]+">([^<]+)</a>', found.group(1)) if found else []
+
+
+def test_a_ranking_names_the_quiet_parts_under_the_table_instead_of_a_row_each(
+    leader_client, ops, march
+):
+    html = leader_client.get(reverse("ioc:overview"), {"period": PERIOD}).content.decode()
+    ranked = [label for _href, label, _values in _rows(html, "breakdown-agency")]
+    quiet = _idle(html, "breakdown-agency")
+    assert ops.world.agency_a.name in ranked and ops.world.agency_a.name not in quiet
+    assert ops.world.department_agency.name in quiet  # nothing received or done in March
+    assert not set(ranked) & set(quiet)
+    data = charts.breakdown(
+        resolve(ops.world.provincial_leader, Scope(ScopeKind.PROVINCE)),
+        MARCH,
+        ScopeKind.AGENCY,
+    )
+    assert sorted(ranked + quiet) == sorted(row.label for row in data.rows)  # none lost
+    # A month with nothing received or done: an agency still holding overdue dossiers at its
+    # end stays ranked, the others are named.
+    html = leader_client.get(reverse("ioc:overview"), {"period": "2026-04"}).content.decode()
+    assert [label for _h, label, _v in _rows(html, "breakdown-agency")] == [ops.world.agency_a.name]
+    assert ops.world.department_agency.name in _idle(html, "breakdown-agency")
+
+
 def test_the_grouped_breakdown_agrees_with_the_one_by_one(ops, march):
     leader = ops.world.provincial_leader
     province = resolve(leader, Scope(ScopeKind.PROVINCE))
@@ -224,8 +252,13 @@ def test_the_excel_export_holds_the_page_numbers(leader_client, ops, march):
         if not row or row[0] is None:
             break
         data[row[0]] = row[1:]
-    assert set(data) == set(page_rows)
+    quiet = set(_idle(html, "breakdown-agency"))  # named on the page, every figure 0 or none
+    assert set(data) == set(page_rows) | quiet
+    for label in quiet:
+        assert all(not cell for cell in data[label])
     for label, values in data.items():
+        if label in quiet:
+            continue
         for cell, shown in zip(values, page_rows[label], strict=True):
             assert (cell is None and shown == "") or float(shown) == cell
     agency = data[ops.world.agency_a.name]
@@ -315,5 +348,6 @@ def test_the_overview_runs_a_bounded_number_of_queries(leader_client, ops, march
     with CaptureQueriesContext(connection) as queries:
         response = leader_client.get(reverse("ioc:overview"), {"period": PERIOD})
     assert response.status_code == 200
-    assert len(_rows(response.content.decode(), "breakdown-agency")) >= 39
+    html = response.content.decode()
+    assert len(_rows(html, "breakdown-agency") + _idle(html, "breakdown-agency")) >= 39
     assert len(queries) < 60, "\n".join(q["sql"][:160] for q in queries.captured_queries)
