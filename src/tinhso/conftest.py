@@ -64,10 +64,17 @@ def _fresh_calendar_cache():
     closed_days.forget()
 
 
+@pytest.fixture(scope="session")
+def _media_root(tmp_path_factory) -> str:
+    return str(tmp_path_factory.mktemp("media"))
+
+
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings) -> None:
+def _test_settings(settings, _media_root) -> None:
     # The production hasher is slow on purpose; tests create many users.
     settings.PASSWORD_HASHERS = FAST_HASHERS
+    # Files the tests store (uploads, results, the demo's scans) go to a temporary directory.
+    settings.MEDIA_ROOT = _media_root
 
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import holidays
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from tinhso.catalog.models import Procedure, WorkflowStep
 from tinhso.core.demo import GIVEN, MIDDLE, SURNAMES
@@ -42,6 +44,13 @@ DEFAULT_COUNT = 300
 DEFAULT_DAYS = 60
 SEED = 20250701
 HOUR = 3600
+#: Digitisation (Nghị định 45/2020): a dossier submitted online arrives as files; one handed in
+#: on paper is scanned at the desk with this chance; a result is issued electronically with the
+#: other. Drawn from their own random stream, so the mix of fates stays the same.
+SCANNED_AT_DESK = 0.6
+ELECTRONIC_RESULT = 0.7
+#: What a demo file holds: the smallest PDF header (the demo stores no real scans).
+DEMO_FILE = b"%PDF-1.4\n% Tinh So demo scan\n%%EOF\n"
 
 #: What becomes of a dossier, with its weight in the mix. Dossiers submitted in the last few
 #: days stop wherever "now" catches them, so recent ones are still open whatever their fate.
@@ -240,6 +249,10 @@ def _weighted(
     return rng.choices([c for c, _ in choices], weights=weights)[0]
 
 
+def _demo_file(title: str) -> ContentFile:
+    return ContentFile(DEMO_FILE, name=f"{slugify(title)[:60] or 'tai-lieu'}.pdf")
+
+
 def _tet_days(years: set[int]) -> list[date]:
     """The first day of the Lunar New Year in `years` (from the `holidays` calendar)."""
     found = holidays.country_holidays("VN", years=sorted(years), language="en_US")
@@ -269,8 +282,10 @@ class _Runner:
         now: datetime,
         staff: dict[int, _Staff],
         agencies: list[Agency],
+        files_rng: random.Random | None = None,
     ) -> None:
         self.rng = rng
+        self.files_rng = files_rng or random.Random(0)
         self.calendar = calendar
         self.now = now
         self.staff = staff
@@ -295,8 +310,12 @@ class _Runner:
     def run(self, plan: _Plan) -> Dossier:
         rng, staff = self.rng, self.staff[plan.agency.pk]
         desk = rng.choice(staff.desk)
+        digitised = plan.channel == Channel.ONLINE or self.files_rng.random() < SCANNED_AT_DESK
         documents = [
-            SubmittedDocument(name=r.name, requirement=r) for r in plan.procedure.documents.all()
+            SubmittedDocument(
+                name=r.name, requirement=r, file=_demo_file(r.name) if digitised else None
+            )
+            for r in plan.procedure.documents.all()
         ]
         if plan.channel == Channel.DESK:
             dossier = services.dossier_receive_at_desk(
@@ -443,7 +462,13 @@ class _Runner:
                 actor=approver, dossier=dossier, reason=rng.choice(REJECT_REASONS), at=t
             )
         else:
-            dossier = services.dossier_approve(actor=approver, dossier=dossier, at=t)
+            electronic = self.files_rng.random() < ELECTRONIC_RESULT
+            dossier = services.dossier_approve(
+                actor=approver,
+                dossier=dossier,
+                result_file=_demo_file(f"ket-qua-{dossier.code}") if electronic else None,
+                at=t,
+            )
         if fate == "approved":
             return
         t = self.later(t, 0.5, 10)
@@ -570,7 +595,7 @@ def load_demo_dossiers(
     )
     plans.sort(key=lambda p: p.start)
 
-    runner = _Runner(rng, calendar, now, staff, agencies)
+    runner = _Runner(rng, calendar, now, staff, agencies, random.Random(seed + 1))
     created = 0
     for plan in plans:
         try:

@@ -13,8 +13,8 @@ from tinhso.core.demo import demo_load
 from tinhso.core.models import Agency, Role
 from tinhso.core.working_calendar import VIETNAM_TZ
 from tinhso.dossiers.demo import load_demo_dossiers
-from tinhso.dossiers.models import Dossier, DossierEvent
-from tinhso.dossiers.states import OPEN_STATUSES, Status
+from tinhso.dossiers.models import DocumentKind, Dossier, DossierDocument, DossierEvent
+from tinhso.dossiers.states import OPEN_STATUSES, Channel, Status
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=VIETNAM_TZ)
 
@@ -109,6 +109,7 @@ def test_demo_dossiers_are_a_realistic_mix_made_once(db):
     _over_sixty_days_and_never_in_the_future()
     _every_state_a_desk_sees()
     _events_in_office_hours_and_in_order()
+    _digitised_like_a_province()
     assert load_demo_dossiers(now=NOW) == 0
     assert Dossier.objects.count() == created
 
@@ -144,6 +145,20 @@ def _every_state_a_desk_sees() -> None:
     assert Dossier.objects.filter(status=Status.IN_PROCESSING, due_at__lt=NOW).exists()
     assert set(Dossier.objects.values_list("channel", flat=True)) == {"desk", "online", "post"}
     assert Dossier.objects.values("agency").distinct().count() >= 20
+
+
+def _digitised_like_a_province() -> None:
+    """Online dossiers arrive as files, most paper ones are scanned at the desk, most results
+    are electronic: the operations centre's digitisation figures are not zero."""
+    inputs = DossierDocument.objects.filter(kind=DocumentKind.INPUT)
+    online = inputs.filter(dossier__channel=Channel.ONLINE)
+    assert online.exists() and not online.filter(is_digitised=False).exists()
+    paper = inputs.exclude(dossier__channel=Channel.ONLINE)
+    scanned = paper.filter(is_digitised=True).values("dossier").distinct().count()
+    assert 0.4 < scanned / paper.values("dossier").distinct().count() < 0.8
+    done = Dossier.objects.filter(status=Status.DONE, outcome="approved")
+    electronic = done.filter(documents__kind=DocumentKind.RESULT, documents__is_digitised=True)
+    assert 0.5 < electronic.distinct().count() / done.count() < 0.9
 
 
 def _events_in_office_hours_and_in_order() -> None:
