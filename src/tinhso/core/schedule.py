@@ -5,7 +5,10 @@ Each run claims its slot — the job's name and the start of its period — by i
 `ScheduledRun` row under a unique constraint, so with several workers a slot runs once. A
 slot missed while no worker ran is run at the next loop (only the latest slot, not every
 missed one). The task runs in the worker's process (`Task.call`); deployments with a
-django-tasks worker can enqueue from the task itself."""
+django-tasks worker can enqueue from the task itself.
+
+Each claim also drops the job's own runs older than `Job.keep` (a day, or ten periods if that
+is longer); failed runs stay `KEEP_FAILED` so a failure can still be looked into."""
 
 from __future__ import annotations
 
@@ -19,6 +22,10 @@ from django.utils import timezone
 from tinhso.core.models import ScheduledRun
 
 logger = logging.getLogger(__name__)
+
+#: How long the runs of a job are kept: at least this, and at least ten of its periods.
+KEEP_AT_LEAST = timedelta(days=1)
+KEEP_FAILED = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,12 @@ class Job:
         seconds = int(self.every.total_seconds())
         epoch = int(now.timestamp())
         return datetime.fromtimestamp(epoch - epoch % seconds, tz=now.tzinfo or timezone.utc)
+
+    @property
+    def keep(self) -> timedelta:
+        """How long this job's successful runs are kept."""
+        period = self.every if self.every is not None else timedelta(days=1)
+        return max(KEEP_AT_LEAST, 10 * period)
 
 
 _jobs: dict[str, Job] = {}
@@ -73,6 +86,9 @@ def claim(job: Job, now: datetime) -> bool:
             ScheduledRun.objects.create(job=job.name, slot=slot, started_at=now)
     except IntegrityError:
         return False
+    runs = ScheduledRun.objects.filter(job=job.name)
+    runs.filter(slot__lt=slot - job.keep, failed=False).delete()
+    runs.filter(slot__lt=slot - KEEP_FAILED).delete()
     return True
 
 

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from tinhso.core.models import AdministrativeUnit, ScheduledRun, UnitLevel
+from tinhso.core.models import AdministrativeUnit, UnitLevel
 from tinhso.ioc.models import OpenSnapshot
 from tinhso.ioc.periods import Period
 from tinhso.ioc.scopes import Scope, ScopeKind, resolve_for_system
@@ -76,8 +76,6 @@ def take(*, now: datetime | None = None) -> int:
             update_fields=["taken_at", *FIELDS],
         )
         OpenSnapshot.objects.exclude(agency_id__in=list(rows)).delete()
-        # The job's slots: one row every 30 s; a day of them is enough to see it runs.
-        ScheduledRun.objects.filter(job=JOB, slot__lt=moment - timedelta(days=1)).delete()
     return len(rows)
 
 

@@ -59,6 +59,23 @@ def test_a_failing_job_is_recorded_and_does_not_stop_the_others(db, jobs):
     assert ScheduledRun.objects.get(job="broken").failed
 
 
+def test_old_runs_are_dropped_but_failures_are_kept_a_month(db, jobs):
+    jobs.register("often", record_call, every=timedelta(hours=1))
+    failing = jobs.register("broken", broken, every=timedelta(hours=6))
+    start = at(0, day=1)
+    moments = [start + timedelta(hours=hour) for hour in range(24 * 3)]  # a loop every hour
+    for moment in moments:
+        jobs.run_due(moment)
+    often = ScheduledRun.objects.filter(job="often")
+    # A day's worth (ten hourly periods would be less) of the hourly job, and its latest run.
+    assert often.count() == 25
+    assert often.order_by("slot").first().slot == start + timedelta(hours=47)
+    failures = ScheduledRun.objects.filter(job="broken", failed=True).count()
+    assert failures == len({failing.slot(moment) for moment in moments})  # all kept
+    jobs.run_due(start + timedelta(days=40))
+    assert ScheduledRun.objects.filter(job="broken").count() == 1  # the month-old ones went
+
+
 def test_a_job_needs_exactly_one_period(jobs):
     with pytest.raises(ValueError):
         jobs.register("none", record_call)
