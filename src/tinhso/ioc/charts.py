@@ -292,9 +292,10 @@ def line_svg(data: ChartData, columns: list[int], *, percent: bool = False) -> s
         **_config(
             width=640,
             height=300,
-            x_label_rotation=0,
+            x_label_rotation=30,  # twelve "MM/YYYY" labels do not fit side by side
             show_minor_x_labels=True,
             range=(0, 100) if percent else None,
+            include_x_axis=True,  # counts start from zero, not from their lowest month
             value_formatter=(lambda v: f"{v:.0f} %") if percent else (lambda v: f"{v:,.0f}"),
         )
     )
