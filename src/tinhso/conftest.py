@@ -45,12 +45,15 @@ def _official(username: str, agency: Agency, *roles: str) -> User:
 @pytest.fixture(autouse=True)
 def _fresh_calendar_cache():
     # Primary keys repeat across tests (each rolls back): never reuse a cached calendar.
+    from django.core.cache import cache
+
     from tinhso.catalog import cache as catalog_cache
     from tinhso.core.selectors import invalidate_calendar_cache
     from tinhso.integration.caller_cache import forget_callers
     from tinhso.ioc import closed_days
     from tinhso.ioc.alerts import reset_throttle
 
+    cache.clear()  # rate-limit counters and the like: each test starts from none
     invalidate_calendar_cache()
     reset_throttle()  # the alert hook's cached rules and agencies, likewise
     forget_callers()  # the API keys' cached callers, likewise

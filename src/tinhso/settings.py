@@ -249,6 +249,9 @@ TINHSO_PAYMENT_ORDER_MINUTES = env_int("TINHSO_PAYMENT_ORDER_MINUTES", 15)
 TINHSO_BILL_VALID_DAYS = env_int("TINHSO_BILL_VALID_DAYS", 30)
 # A signed notification older than this (by its own timestamp) is refused as a replay.
 TINHSO_PAYMENT_NOTIFY_MAX_AGE_SECONDS = env_int("TINHSO_PAYMENT_NOTIFY_MAX_AGE_SECONDS", 600)
+# Notifications whose signature fails, per calling address and minute, that are logged one by
+# one; beyond it they are answered 429 and not logged (the platform's own always verify).
+TINHSO_PAYMENT_NOTIFY_UNSIGNED_PER_MINUTE = env_int("TINHSO_PAYMENT_NOTIFY_UNSIGNED_PER_MINUTE", 30)
 # Who is emailed when the daily reconciliation finds mismatches (comma-separated).
 TINHSO_PAYMENT_ALERT_EMAILS = env_list("TINHSO_PAYMENT_ALERT_EMAILS", [])
 

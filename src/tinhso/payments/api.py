@@ -20,6 +20,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from tinhso.catalog.models import FeeCase
 from tinhso.core.errors import OutOfScope, ValidationFailed
+from tinhso.integration.clients import RateLimited
 from tinhso.payments import gateway, selectors, services
 from tinhso.payments.models import BillStatus, Payment
 from tinhso.payments.schemas import (
@@ -81,10 +82,14 @@ def _notification_fields(request: HttpRequest) -> dict[str, Any]:
 def payments_notify(request: HttpRequest):
     """Called by the payment platform, not by people: signed fields (see docs/payments.md).
     200 `{"code": "accepted" | "duplicate" | "refund"}` when taken into account (a
-    duplicate changes nothing); 400 `{"code", "message"}` when refused."""
+    duplicate changes nothing); 400 `{"code", "message"}` when refused; 429 `rate_limited`
+    once an address has sent more unsigned notifications this minute than the platform allows
+    (`TINHSO_PAYMENT_NOTIFY_UNSIGNED_PER_MINUTE`)."""
     result = services.notification_handle(
         fields=_notification_fields(request), remote_addr=request.META.get("REMOTE_ADDR", "")
     )
+    if result.outcome == services.RATE_LIMITED:
+        raise RateLimited(result.retry_after or 60)
     if result.accepted:
         return Status(200, {"code": result.outcome})
     return Status(400, {"code": result.outcome, "message": result.detail})

@@ -26,6 +26,7 @@ from tinhso.core.errors import Conflict, IllegalTransition, OutOfScope, Validati
 from tinhso.core.models import Role, User, UserKind
 from tinhso.core.scoping import can_see
 from tinhso.dossiers.models import Dossier
+from tinhso.integration.ratelimit import window_add
 from tinhso.payments import gateway
 from tinhso.payments.models import (
     Bill,
@@ -539,11 +540,17 @@ def _log(
     )
 
 
+#: The outcome of a notification that failed its signature from an address that already sent
+#: too many this minute: answered, not logged (see `notification_handle`).
+RATE_LIMITED = "rate_limited"
+
+
 @dataclass(frozen=True)
 class NotificationResult:
     outcome: str
     accepted: bool
     detail: str = ""
+    retry_after: int | None = None
 
 
 def notification_handle(
@@ -560,6 +567,11 @@ def notification_handle(
         return NotificationResult(outcome, False, detail)
 
     if not gateway.verify(fields):
+        # Anyone can call this address: past the limit, a flood of unsigned calls from one
+        # address is refused without a log row each (no table grows with an attack).
+        count, retry_after = window_add("payment-notify-unsigned", remote_addr or "-")
+        if count > settings.TINHSO_PAYMENT_NOTIFY_UNSIGNED_PER_MINUTE:
+            return NotificationResult(RATE_LIMITED, False, "too many", retry_after)
         return refuse(NotificationOutcome.REFUSED_SIGNATURE, "signature does not verify")
     try:
         note = gateway.parse_notification(fields)

@@ -386,6 +386,28 @@ def test_a_bad_signature_is_400_and_records_no_payment(client, bill):
     assert GatewayNotification.objects.get().outcome == NotificationOutcome.REFUSED_SIGNATURE
 
 
+def test_a_flood_of_unsigned_notifications_is_refused_without_a_log_row_each(
+    client, bill, settings
+):
+    settings.TINHSO_PAYMENT_NOTIFY_UNSIGNED_PER_MINUTE = 3
+    order = order_for(bill)
+    forged = {**notification(order), "amount": "1"}
+    for _ in range(3):
+        assert post(client, "/api/v1/payments/notify", forged).status_code == 400
+    response = post(client, "/api/v1/payments/notify", forged)
+    assert response.status_code == 429 and response.json()["code"] == "rate_limited"
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert GatewayNotification.objects.count() == 3  # the fourth left no row
+    # Another address is counted on its own; the platform's signed word still goes through.
+    other = client.post(
+        "/api/v1/payments/notify", forged, content_type="application/json", REMOTE_ADDR="10.0.0.9"
+    )
+    assert other.status_code == 400 and GatewayNotification.objects.count() == 4
+    signed = post(client, "/api/v1/payments/notify", notification(order))
+    assert signed.status_code == 200 and signed.json() == {"code": "accepted"}
+    assert _fresh(bill).status == BillStatus.PAID
+
+
 def test_a_notification_signed_with_another_secret_is_refused(client, bill):
     fields = notification(order_for(bill), secret="not-our-secret")
     response = post(client, "/api/v1/payments/notify", fields)
