@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -36,9 +37,30 @@ def _get_or_404(queryset: Any, user: Any, pk: Any) -> Any:
         raise Http404(str(exc)) from exc
 
 
+#: Roles whose day is spent on dossiers: they land on their inbox after signing in.
+DOSSIER_ROLES = frozenset(
+    {Role.DESK_OFFICER, Role.SPECIALIST, Role.DEPARTMENT_LEADER, Role.AGENCY_LEADER}
+)
+
+
+def landing_url(user: User) -> str:
+    """Where an official lands after signing in (without a `next`): the dossier inbox for
+    those who handle dossiers, the operations centre for provincial leaders, the overview
+    for administrators."""
+    roles = set(user.role_set)
+    if roles & DOSSIER_ROLES:
+        return reverse("dossiers:inbox")
+    if Role.PROVINCIAL_LEADER in roles:
+        return reverse("ioc:overview")
+    return reverse("core:home")
+
+
 class SignInView(auth_views.LoginView):
     template_name = "core/signin.html"
     redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        return landing_url(self.request.user)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

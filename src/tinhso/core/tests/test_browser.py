@@ -47,8 +47,9 @@ def test_commune_desk_officer_sees_only_their_own_agency(
     page, world, base = browser_page, browser_world, live_server.url
 
     sign_in(page, base, world.desk_a.username)
-    expect(page).to_have_url(f"{base}/")
+    expect(page).to_have_url(f"{base}/dossiers/")  # a desk officer lands on the inbox
     expect(page.locator(".whoami")).to_contain_text(world.desk_a.full_name)
+    page.locator(f"{NAV} a[href='/']").click()
     expect(page.locator("main p.lead")).to_contain_text(world.agency_a.name)
 
     _nav_link(page, "/agencies/").click()
@@ -113,7 +114,7 @@ def test_language_switch_turns_the_menu_into_english_and_back(
     page.get_by_role("button", name="EN", exact=True).click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(agencies_link).to_have_text("Agencies")
-    expect(page).to_have_url(f"{base}/")  # stays on the page it was switched from
+    expect(page).to_have_url(f"{base}/dossiers/")  # stays on the page it was switched from
     save_screenshot(page, "language-english")
 
     page.get_by_role("button", name="VI", exact=True).click()

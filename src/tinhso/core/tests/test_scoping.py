@@ -131,6 +131,33 @@ def test_pages_require_sign_in(client, world):
     assert reverse("core:signin") in response["Location"]
 
 
+@pytest.mark.parametrize(
+    ("persona", "landing"),
+    [
+        ("desk_a", "dossiers:inbox"),  # the day's work: dossiers to receive and return
+        ("specialist_dept", "dossiers:inbox"),
+        ("provincial_leader", "ioc:overview"),  # the province's figures
+        ("administrator", "core:home"),
+    ],
+)
+def test_each_official_lands_where_their_work_is(client, world, persona, landing):
+    user = getattr(world, persona)
+    response = client.post(
+        reverse("core:signin"), {"username": user.username, "password": "secret-pass-1"}
+    )
+    assert response.status_code == 302 and response["Location"] == reverse(landing)
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_a_next_page_wins_over_the_landing_page(client, world):
+    wanted = reverse("core:agency_list")
+    response = client.post(
+        f"{reverse('core:signin')}?next={wanted}",
+        {"username": world.desk_a.username, "password": "secret-pass-1"},
+    )
+    assert response["Location"] == wanted
+
+
 # --- through the API ------------------------------------------------------------------------
 
 
