@@ -287,6 +287,7 @@ class DemoResult:
     officials: int
     dossiers: int = 0
     payments: int = 0
+    ratings: int = 0
 
 
 #: Finished dossiers over the year before the demo's last sixty days: the operations centre's
@@ -461,7 +462,10 @@ def demo_load(*, dossiers: bool = True) -> DemoResult:
         from tinhso.payments.demo import pay_demo_bills
 
         if counts["dossiers"]:  # once, with the dossiers: a second load changes nothing
+            from tinhso.portal.demo import rate_demo_dossiers
+
             counts["payments"] = pay_demo_bills()
+            counts["ratings"] = rate_demo_dossiers()
     return DemoResult(**counts)
 
 

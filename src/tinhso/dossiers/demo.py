@@ -236,6 +236,23 @@ def _applicant(rng: random.Random, agency: Agency) -> Applicant:
     )
 
 
+def _citizen(applicant: Applicant) -> User:
+    """The portal account of an online applicant (as the national e-ID sign-in would make it:
+    `citizen-<personal identification number>`, no password), so their dossiers show under
+    "my dossiers" and can be rated. Demo data: no sign-in is recorded."""
+    user, _created = User.objects.get_or_create(
+        personal_id=applicant.id_number,
+        defaults={
+            "username": f"citizen-{applicant.id_number}",
+            "kind": UserKind.CITIZEN,
+            "full_name": applicant.name,
+            "phone": applicant.phone,
+            "password": "!",  # unusable: citizens sign in with the e-ID only
+        },
+    )
+    return user
+
+
 def _processing_steps(procedure: Procedure) -> list[WorkflowStep]:
     """The steps between reception and the return of the result, as the services walk them."""
     steps = sorted(procedure.workflow_steps.all(), key=lambda s: s.position)
@@ -333,6 +350,7 @@ class _Runner:
                 channel=plan.channel,
                 applicant=plan.applicant,
                 documents=documents,
+                owner=_citizen(plan.applicant) if plan.channel == Channel.ONLINE else None,
                 at=plan.start,
             )
         with contextlib.suppress(_NotYet):

@@ -4,10 +4,12 @@ a finished dossier once (the national portal's satisfaction survey, each criteri
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -99,9 +101,15 @@ def _clean_scores(scores: dict[str, Any]) -> dict[str, int]:
 
 
 def rating_submit(
-    *, actor: User, dossier: Dossier, scores: dict[str, Any], comment: str = ""
+    *,
+    actor: User,
+    dossier: Dossier,
+    scores: dict[str, Any],
+    comment: str = "",
+    at: datetime | None = None,
 ) -> SatisfactionRating:
-    """The owner's rating of their finished dossier, once."""
+    """The owner's rating of their finished dossier, once (`at`: when, for imports and the
+    demo; now by default)."""
     _require_owner(actor, dossier)
     if dossier.status != Status.DONE:
         raise IllegalTransition(_("A dossier can be rated once its result is returned."))
@@ -118,6 +126,7 @@ def rating_submit(
                 scores=cleaned,
                 overall=max(RATING_MIN, min(RATING_MAX, overall)),
                 comment=comment.strip()[:2000],
+                created_at=at or timezone.now(),
             )
     except IntegrityError as exc:  # two submissions at once: the one-to-one keeps one
         raise Conflict(_("This dossier has already been rated.")) from exc

@@ -110,6 +110,7 @@ def test_demo_dossiers_are_a_realistic_mix_made_once(db):
     _every_state_a_desk_sees()
     _events_in_office_hours_and_in_order()
     _digitised_like_a_province()
+    _online_applicants_own_their_dossiers_and_most_rate_them()
     assert load_demo_dossiers(now=NOW) == 0
     assert Dossier.objects.count() == created
 
@@ -159,6 +160,28 @@ def _digitised_like_a_province() -> None:
     done = Dossier.objects.filter(status=Status.DONE, outcome="approved")
     electronic = done.filter(documents__kind=DocumentKind.RESULT, documents__is_digitised=True)
     assert 0.5 < electronic.distinct().count() / done.count() < 0.9
+
+
+def _online_applicants_own_their_dossiers_and_most_rate_them() -> None:
+    from tinhso.portal.demo import rate_demo_dossiers
+    from tinhso.portal.models import SatisfactionRating
+
+    online = Dossier.objects.filter(channel=Channel.ONLINE)
+    assert not online.filter(owner__isnull=True).exists()
+    assert not Dossier.objects.exclude(channel=Channel.ONLINE).filter(owner__isnull=False).exists()
+    owner = online.first().owner
+    assert owner.kind == "citizen" and owner.personal_id == online.first().applicant_id_number
+    assert not owner.has_usable_password()  # the e-ID only
+
+    rated = rate_demo_dossiers(now=NOW)
+    finished = online.filter(status=Status.DONE).count()
+    assert rated == SatisfactionRating.objects.count() and 0.4 < rated / finished < 0.9
+    for rating in SatisfactionRating.objects.select_related("dossier"):
+        assert rating.owner_id == rating.dossier.owner_id
+        assert rating.dossier.returned_at < rating.created_at < NOW
+    overall = list(SatisfactionRating.objects.values_list("overall", flat=True))
+    assert sum(overall) / len(overall) > 3.5  # mostly satisfied, not all
+    assert rate_demo_dossiers(now=NOW) == 0  # each dossier is rated once
 
 
 def _events_in_office_hours_and_in_order() -> None:

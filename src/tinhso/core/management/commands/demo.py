@@ -27,6 +27,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"agencies: {result.agencies}, departments: {result.departments}, "
             f"dossiers: {result.dossiers}, payments: {result.payments}, "
+            f"ratings: {result.ratings}, "
             f"officials: {result.officials}; every demo account's password is {DEMO_PASSWORD}"
         )
         if options["no_serve"]:
