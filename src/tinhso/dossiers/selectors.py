@@ -196,18 +196,32 @@ def inbox_counts(user: Any, *, at: datetime | None = None) -> dict[str, int]:
     return {box: counts[box] for box in INBOXES}
 
 
-def visible_count(user: Any) -> int:
-    """How many dossiers `user` sees. For an agency's official, the agency's own dossiers and
-    those transferred to it are counted apart: each is an index-only count, where the single
-    `agency = X OR transfer_agency = X` filter reads the table's pages (≈ 250 ms for an
-    agency with 70,000 dossiers, docs/benchmarks.md)."""
+#: The "all" tab counts this many dossiers at most ("10000+"): counting every dossier an
+#: agency or the province ever had grows with history (25 ms for an agency of 354,394
+#: dossiers, seconds for a province of millions; docs/benchmarks.md), and nobody pages
+#: that far: they search.
+ALL_COUNT_CAP = 10_000
+
+
+def visible_count(user: Any, *, cap: int | None = None) -> int:
+    """How many dossiers `user` sees, up to `cap` (`ALL_COUNT_CAP` by default). For an
+    agency's official, the agency's own dossiers and those transferred to it are counted
+    apart: each is an index-only count, where the single `agency = X OR transfer_agency = X`
+    filter reads the table's pages (≈ 250 ms for an agency with 70,000 dossiers)."""
+    cap = ALL_COUNT_CAP if cap is None else cap
     user_scope = scope_of(user)
     if user_scope.agency_id is None or user_scope.nothing:
-        return dossiers_visible(user).count()
+        return dossiers_visible(user).order_by()[:cap].count()
     agency_id = user_scope.agency_id
-    own = Dossier.objects.filter(agency_id=agency_id).count()
+    # No ordering inside the capped count: sorting the agency's dossiers first is the cost.
+    own = Dossier.objects.filter(agency_id=agency_id).order_by()[:cap].count()
+    if own >= cap:
+        return cap
     transferred = (
-        Dossier.objects.filter(transfer_agency_id=agency_id).exclude(agency_id=agency_id).count()
+        Dossier.objects.filter(transfer_agency_id=agency_id)
+        .exclude(agency_id=agency_id)
+        .order_by()[: cap - own]
+        .count()
     )
     return own + transferred
 
@@ -303,6 +317,7 @@ def search_procedures(agency: Agency, query: str, limit: int = 100) -> list[Proc
 
 
 __all__ = [
+    "ALL_COUNT_CAP",
     "INBOXES",
     "OPEN_STATUSES",
     "actions_for",

@@ -177,6 +177,10 @@ def _action_label(value: str) -> str:
 # --- inboxes --------------------------------------------------------------------------------
 
 
+def _capped(box: str, count: int) -> bool:
+    return box == "all" and count >= selectors.ALL_COUNT_CAP
+
+
 @_officials_only
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
@@ -200,7 +204,12 @@ def inbox(request: HttpRequest) -> HttpResponse:
     rows = [(dossier, *_deadline_badge(dossier)) for dossier in page]
     context = {
         "box": box,
-        "tabs": [(name, BOX_LABELS[name], counts[name]) for name in selectors.INBOXES],
+        # (name, label, count, whether the count stopped at the cap: "10000+")
+        "tabs": [
+            (name, BOX_LABELS[name], counts[name], _capped(name, counts[name]))
+            for name in selectors.INBOXES
+        ],
+        "capped": _capped(box, page.paginator.count) and not query and not procedure_code,
         "box_label": BOX_LABELS[box],
         "page": page,
         "rows": rows,

@@ -45,7 +45,7 @@ def test_the_page_shows_the_tabs_count_and_pages_through_it(client, mixed: Desk)
     client.force_login(mixed.desk)
     response = client.get(reverse("dossiers:inbox"), {"box": "to_receive"})
     assert response.status_code == 200
-    tabs = {name: count for name, _label, count in response.context["tabs"]}
+    tabs = {name: count for name, _label, count, _capped in response.context["tabs"]}
     assert tabs["to_receive"] == 2
     assert response.context["page"].paginator.count == 2
     assert len(response.context["rows"]) == 2
@@ -95,3 +95,21 @@ def test_a_dossier_back_from_a_transfer_is_in_the_returned_tab(desk: Desk):
     )
     assert back.sent_back
     assert list(selectors.inbox(desk.agency_leader, "returned", at=T0)) == [back]
+
+
+def test_the_all_tab_stops_counting_at_the_cap_and_says_so(client, mixed: Desk, monkeypatch):
+    monkeypatch.setattr(selectors, "ALL_COUNT_CAP", 3)  # five dossiers in the agency
+    assert selectors.visible_count(mixed.desk) == 3
+    assert selectors.visible_count(mixed.desk, cap=100) == 5
+    client.force_login(mixed.desk)
+    page = client.get(reverse("dossiers:inbox"), {"box": "all"})
+    tabs = {name: (count, capped) for name, _label, count, capped in page.context["tabs"]}
+    assert tabs["all"] == (3, True) and tabs["to_receive"] == (2, False)
+    html = page.content.decode()
+    assert '<span class="count">3+</span>' in html
+    assert page.context["capped"] and len(page.context["rows"]) == 3
+    # A filtered list is counted on its own, whole.
+    filtered = client.get(
+        reverse("dossiers:inbox"), {"box": "all", "procedure": mixed.procedure.code}
+    )
+    assert not filtered.context["capped"] and filtered.context["page"].paginator.count == 5

@@ -65,7 +65,7 @@ def test_inbox_shows_own_agency_dossiers_and_not_another_communes(client, desk: 
     assert mine.code in html
     assert theirs.code not in html
     assert reverse("dossiers:detail", args=[mine.pk]) in html
-    assert {n: c for n, _label, c in response.context["tabs"]}["to_receive"] == 1
+    assert {n: c for n, _label, c, _capped in response.context["tabs"]}["to_receive"] == 1
 
 
 def test_handlers_land_on_their_processing_inbox_with_deadline_badges(client, desk: Desk):
@@ -514,6 +514,6 @@ def test_the_all_count_includes_dossiers_transferred_in_and_the_filter_lists_the
         assert selectors.visible_count(user) == selectors.dossiers_visible(user).count()
     client.force_login(world.desk_b)
     response = client.get(reverse("dossiers:inbox"), {"box": "all"})
-    counts = {name: count for name, _label, count in response.context["tabs"]}
+    counts = {name: count for name, _label, count, _capped in response.context["tabs"]}
     assert counts["all"] == 2
     assert (desk.procedure.code, desk.procedure.name) in response.context["procedures"]
