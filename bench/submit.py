@@ -890,33 +890,27 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
                 f"{len(rec.all_queries)} statements of one service pair: "
                 + ", ".join(f"{k}×{n}" if n > 1 else k for k, n in writes.items())
             )
-            b = baseline_run(database_url, rec, args.clients, args.seconds, args.warmup)
-            results["baseline"][label] = b
-            print(
-                f"RAW   psycopg connections={args.clients} {label}: {b['rate']:.0f} pairs/s, "
-                f"p50 {b['p50']:.1f} / p95 {b['p95']:.1f} / p99 {b['p99']:.1f} ms; "
-                f"errors {sum(b['errors'].values())} {b['errors'] or ''}; {b['cpu']}",
-                flush=True,
-            )
-            for k, v in b["samples"].items():
-                print(f"    {k}: {v}")
+            variants = [(f"psycopg connections={args.clients}", False)]
             if args.without_hot_rows:
-                c = baseline_run(
+                variants.append(("without hot rows (code from a sequence, no rollups)", True))
+            for title, without_hot_rows in variants:
+                b = baseline_run(
                     database_url,
                     rec,
                     args.clients,
                     args.seconds,
                     args.warmup,
-                    without_hot_rows=True,
+                    without_hot_rows=without_hot_rows,
                 )
+                if not without_hot_rows:
+                    results["baseline"][label] = b
                 print(
-                    f"RAW   without hot rows (code from a sequence, no rollup upserts) {label}: "
-                    f"{c['rate']:.0f} pairs/s, p50 {c['p50']:.1f} / p95 {c['p95']:.1f} / "
-                    f"p99 {c['p99']:.1f} ms; errors {sum(c['errors'].values())} "
-                    f"{c['errors'] or ''}; {c['cpu']}",
+                    f"RAW   {title} {label}: {b['rate']:.0f} pairs/s, "
+                    f"p50 {b['p50']:.1f} / p95 {b['p95']:.1f} / p99 {b['p99']:.1f} ms; "
+                    f"errors {sum(b['errors'].values())} {b['errors'] or ''}; {b['cpu']}",
                     flush=True,
                 )
-                for k, v in c["samples"].items():
+                for k, v in b["samples"].items():
                     print(f"    {k}: {v}")
         for (workers, label), r in results["http"].items():
             b = results["baseline"].get(label)
