@@ -15,7 +15,7 @@ class PaymentsConfig(AppConfig):
         from tinhso.payments.models import PaymentMethod
 
         # A bill's audit records carry the money event's details beside the bill's fields
-        # (`services._audit`).
+        # (`services._core._audit`).
         for name, label in {
             "method": _("payment method"),
             "receipt": _("receipt number"),

@@ -39,7 +39,7 @@ def _active(user: Any) -> bool:
 
 
 def may_handle_fees(user: Any, bill: Bill) -> bool:
-    """Record cash, exempt, change the fee case, ask for a refund (`services._require_desk`):
+    """Record cash, exempt, change the fee case, ask for a refund (`services._core._require_desk`):
     a desk officer or agency leader of the bill's agency."""
     if not _active(user):
         return False
