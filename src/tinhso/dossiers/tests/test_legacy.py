@@ -485,7 +485,7 @@ BAD_LINES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
 def test_a_bad_line_is_reported_with_its_number_and_nothing_is_written(
     history, monkeypatch, spoil, expected
 ):
-    monkeypatch.setattr(legacy, "BATCH_SIZE", 2)  # earlier lines are written, then undone
+    monkeypatch.setattr(legacy.writing, "BATCH_SIZE", 2)  # earlier lines written, then undone
     rows = records(export_text())
     empty_dossier_tables()
     spoil(rows[-1])

@@ -1,233 +1,42 @@
-"""Moving dossiers between one-stop systems without losing their history: JSON Lines, one
-dossier per line with its documents, step visits and events (docs/formats.md, "Dossiers").
-
-The import is all or nothing: every line is checked, and if any is wrong nothing is written
-and every bad line is reported. A code already present is skipped, never overwritten, so a
-file can be imported again. Imported events are history: they are inserted as they are and
-fire no notification hooks (the applicants were told at the time)."""
+"""Import, first half: the results it reports, and each line read and checked into the rows
+it would write (nothing is written here)."""
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import IO, Any
+from typing import Any
 
-from django.contrib.contenttypes.models import ContentType
-from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models, transaction
-from django.db.models import Min, Prefetch, Value
-from django.db.models.functions import Greatest
+from django.db import models
 from django.utils import timezone
 
 from tinhso.catalog.models import DocumentRequirement, Procedure, ProcedureBundle, WorkflowStep
-from tinhso.core.audit import SYSTEM_LABEL, actor_label
-from tinhso.core.models import Agency, AuditRecord, Department, User
-from tinhso.core.services import require_admin
+from tinhso.core.audit import SYSTEM_LABEL
+from tinhso.core.models import Agency, Department, User
+from tinhso.dossiers.legacy._common import (
+    ACTIONS,
+    APPLICANT_KINDS,
+    CHANNELS,
+    CODE_SHAPE,
+    DOCUMENT_KINDS,
+    FORMAT,
+    OUTCOMES,
+    RETURN_METHODS,
+    STATUSES,
+    TIMELINESS,
+)
 from tinhso.dossiers.models import (
     ApplicantKind,
-    Bundle,
-    DocumentKind,
     Dossier,
-    DossierCodeCounter,
     DossierDocument,
     DossierEvent,
-    ReturnMethod,
     StepVisit,
 )
 from tinhso.dossiers.states import (
     SENT_BACK_ACTIONS,
-    Action,
-    Channel,
-    Outcome,
-    Status,
-    Timeliness,
 )
-
-FORMAT = "tinhso.dossier/1"
-#: `<agency code>-<yymmdd>-<sequence>`, the shape Tỉnh Số gives (design §3.3).
-CODE_SHAPE = re.compile(r"^(?P<agency>.+)-(?P<day>\d{6})-(?P<sequence>\d+)$")
-BATCH_SIZE = 500
-# Enumerations as tuples: the TextChoices `values` property rebuilds its list on every call.
-STATUSES = tuple(Status.values)
-ACTIONS = tuple(Action.values)
-CHANNELS = tuple(Channel.values)
-OUTCOMES = tuple(Outcome.values)
-RETURN_METHODS = tuple(ReturnMethod.values)
-TIMELINESS = tuple(Timeliness.values)
-APPLICANT_KINDS = tuple(ApplicantKind.values)
-DOCUMENT_KINDS = tuple(DocumentKind.values)
-
-
-# --- export ---------------------------------------------------------------------------------
-
-
-def _instant(value: datetime | None) -> str | None:
-    return None if value is None else timezone.localtime(value).isoformat()
-
-
-def _username(user: User | None) -> str | None:
-    return None if user is None else user.get_username()
-
-
-def _department(department: Department | None) -> dict[str, str] | None:
-    if department is None:
-        return None
-    return {"agency": department.agency.code, "code": department.code}
-
-
-def dossier_record(dossier: Dossier, bundle_key: str | None = None) -> dict[str, Any]:
-    """One dossier as its JSON Lines record (children must be prefetched in order)."""
-    bundle = None
-    if dossier.bundle is not None:
-        bundle = {
-            "procedure_bundle": dossier.bundle.procedure_bundle.code,
-            "key": bundle_key or dossier.code,
-            "created_at": _instant(dossier.bundle.created_at),
-        }
-    return {
-        "format": FORMAT,
-        "code": dossier.code,
-        "procedure": dossier.procedure.code,
-        "agency": dossier.agency.code,
-        "transfer_agency": dossier.transfer_agency.code if dossier.transfer_agency else None,
-        "channel": dossier.channel,
-        "status": dossier.status,
-        "resume_status": dossier.resume_status,
-        "applicant": {
-            "kind": dossier.applicant_kind,
-            "name": dossier.applicant_name,
-            "id_number": dossier.applicant_id_number,
-            "phone": dossier.applicant_phone,
-            "email": dossier.applicant_email,
-            "address": dossier.applicant_address,
-        },
-        "owner": _username(dossier.owner),
-        "note": dossier.note,
-        "submitted_at": _instant(dossier.submitted_at),
-        "received_at": _instant(dossier.received_at),
-        "budget_seconds": dossier.budget_seconds,
-        "consumed_seconds": dossier.consumed_seconds,
-        "clock_running": dossier.clock_running,
-        "clock_resumed_at": _instant(dossier.clock_resumed_at),
-        "due_at": _instant(dossier.due_at),
-        "original_due_at": _instant(dossier.original_due_at),
-        "apology_count": dossier.apology_count,
-        "supplement_count": dossier.supplement_count,
-        "supplement_seconds": dossier.supplement_seconds,
-        "current_step": dossier.current_step.position if dossier.current_step else None,
-        "step_due_at": _instant(dossier.step_due_at),
-        "department": _department(dossier.department),
-        "assignee": _username(dossier.assignee),
-        "outcome": dossier.outcome,
-        "result_summary": dossier.result_summary,
-        "processed_at": _instant(dossier.processed_at),
-        "returned_at": _instant(dossier.returned_at),
-        "return_method": dossier.return_method,
-        "ended_at": _instant(dossier.ended_at),
-        "timeliness": dossier.timeliness,
-        "bundle": bundle,
-        "documents": [
-            {
-                "kind": doc.kind,
-                "name": doc.name,
-                "requirement": doc.requirement.position if doc.requirement else None,
-                "sha256": doc.sha256,
-                "size": doc.size,
-                "content_type": doc.content_type,
-                "is_digitised": doc.is_digitised,
-                "is_reused": doc.is_reused,
-                "file": doc.file.name or None,
-                "verified_by": _username(doc.verified_by),
-                "created_at": _instant(doc.created_at),
-            }
-            for doc in dossier.documents.all()
-        ],
-        "step_visits": [
-            {
-                "step": visit.step.position,
-                "agency": visit.agency.code,
-                "department": _department(visit.department),
-                "assignee": _username(visit.assignee),
-                "entered_at": _instant(visit.entered_at),
-                "due_at": _instant(visit.due_at),
-                "left_at": _instant(visit.left_at),
-            }
-            for visit in dossier.step_visits.all()
-        ],
-        "events": [
-            {
-                "seq": event.seq,
-                "at": _instant(event.at),
-                "actor": _username(event.actor),
-                "actor_label": event.actor_label,
-                "agency": event.agency.code,
-                "action": event.action,
-                "from_status": event.from_status,
-                "to_status": event.to_status,
-                "reason": event.reason,
-                "data": event.data,
-            }
-            for event in dossier.events.all()
-        ],
-    }
-
-
-def _bundle_keys(dossiers: models.QuerySet[Dossier]) -> dict[int, str]:
-    """A submission's key is the smallest code among all its dossiers (also those outside
-    the export), so every part of it carries the same key."""
-    bundle_ids = dossiers.filter(bundle__isnull=False).values("bundle_id")
-    rows = (
-        Dossier.objects.filter(bundle_id__in=bundle_ids)
-        .order_by()
-        .values("bundle_id")
-        .annotate(key=Min("code"))
-    )
-    return {row["bundle_id"]: row["key"] for row in rows}
-
-
-def export_dossiers(stream: IO[str], queryset: models.QuerySet[Dossier] | None = None) -> int:
-    """Write `queryset` (every dossier by default) to `stream` as JSON Lines sorted by code;
-    return how many dossiers were written."""
-    base = queryset if queryset is not None else Dossier.objects.all()
-    keys = _bundle_keys(base)
-    dossiers = (
-        base.order_by("code")
-        .select_related(
-            "procedure",
-            "agency",
-            "transfer_agency",
-            "owner",
-            "current_step",
-            "department__agency",
-            "assignee",
-            "bundle__procedure_bundle",
-        )
-        .prefetch_related(
-            Prefetch(
-                "documents",
-                DossierDocument.objects.select_related("requirement", "verified_by").order_by("pk"),
-            ),
-            Prefetch(
-                "step_visits",
-                StepVisit.objects.select_related(
-                    "step", "agency", "department__agency", "assignee"
-                ).order_by("entered_at", "pk"),
-            ),
-            Prefetch(
-                "events", DossierEvent.objects.select_related("actor", "agency").order_by("seq")
-            ),
-        )
-    )
-    count = 0
-    for dossier in dossiers.iterator(chunk_size=BATCH_SIZE):
-        record = dossier_record(dossier, keys.get(dossier.bundle_id or 0))
-        stream.write(json.dumps(record, ensure_ascii=False, cls=DjangoJSONEncoder) + "\n")
-        count += 1
-    return count
-
 
 # --- import: results ------------------------------------------------------------------------
 
@@ -688,201 +497,3 @@ def _parse_line(raw: str, number: int, lookups: _Lookups) -> tuple[_Planned | No
     dossier.sent_back = bool(events) and events[-1].action in SENT_BACK_ACTIONS
     counter = _counter_of(code, lookups)
     return _Planned(number, dossier, documents, visits, events, bundle, counter), []
-
-
-# --- import: writing ------------------------------------------------------------------------
-
-
-class _Rejected(Exception):
-    """Raised inside the transaction to roll everything back when a line is bad."""
-
-
-@dataclass
-class _Importer:
-    actor: User | None
-    source: str
-    lookups: _Lookups = field(default_factory=_Lookups)
-    errors: list[LineError] = field(default_factory=list)
-    created: int = 0
-    skipped: int = 0
-    codes: dict[str, int] = field(default_factory=dict)
-    bundles: dict[str, Bundle] = field(default_factory=dict)
-    counters: dict[tuple[int, date], int] = field(default_factory=dict)
-
-    def run(self, lines: Iterable[tuple[int, str]]) -> None:
-        batch: list[_Planned] = []
-        for number, raw in lines:
-            planned, problems = _parse_line(raw, number, self.lookups)
-            if planned is not None:
-                first = self.codes.setdefault(planned.dossier.code, number)
-                if first != number:
-                    problems = [f"code: {planned.dossier.code!r} is already on line {first}"]
-            if problems or planned is None:
-                self.errors.append(LineError(number, "; ".join(problems)))
-            elif not self.errors:  # after the first bad line, only check the rest
-                batch.append(planned)
-                if len(batch) >= BATCH_SIZE:
-                    self._write(batch)
-                    batch = []
-        if batch and not self.errors:
-            self._write(batch)
-        if not self.errors:
-            self._advance_counters()
-
-    def _bundle_for(self, planned: _Planned, present_bundle_id: int | None) -> Bundle:
-        """The submission this line's bundle key stands for: the one already met in this
-        import, else the one of a dossier already here (this one, or the one whose code is
-        the key), else a new one."""
-        assert planned.bundle is not None
-        key, procedure_bundle, created_at = planned.bundle
-        bundle = self.bundles.get(key)
-        if bundle is None:
-            bundle_id = present_bundle_id or (
-                Dossier.objects.filter(code=key, bundle__isnull=False)
-                .values_list("bundle_id", flat=True)
-                .first()
-            )
-            if bundle_id is not None:
-                bundle = Bundle.objects.select_related("procedure_bundle").get(pk=bundle_id)
-            else:
-                bundle = Bundle.objects.create(
-                    procedure_bundle=procedure_bundle,
-                    created_at=created_at or planned.dossier.submitted_at,
-                )
-            self.bundles[key] = bundle
-        if bundle.procedure_bundle_id != procedure_bundle.pk:
-            self._error(
-                planned,
-                f"bundle: key {key!r} is a {bundle.procedure_bundle.code} submission here, "
-                f"not {procedure_bundle.code}",
-            )
-        elif present_bundle_id is not None and present_bundle_id != bundle.pk:
-            self._error(planned, f"bundle: key {key!r} links dossiers of different submissions")
-        return bundle
-
-    def _error(self, planned: _Planned, message: str) -> None:
-        self.errors.append(LineError(planned.line, message))
-
-    def _write(self, batch: list[_Planned]) -> None:
-        existing = dict(
-            Dossier.objects.filter(code__in=[p.dossier.code for p in batch]).values_list(
-                "code", "bundle_id"
-            )
-        )
-        new = []
-        # Present dossiers first: their submissions are the ones new parts join.
-        for planned in batch:
-            if planned.dossier.code not in existing:
-                new.append(planned)
-                continue
-            self.skipped += 1
-            bundle_id = existing[planned.dossier.code]
-            if planned.bundle is not None and bundle_id is not None:
-                self._bundle_for(planned, bundle_id)
-        for planned in new:
-            if planned.bundle is not None:
-                planned.dossier.bundle = self._bundle_for(planned, None)
-        if self.errors or not new:
-            return
-        Dossier.objects.bulk_create([p.dossier for p in new])
-        documents, visits, events, audit = [], [], [], []
-        dossier_type = ContentType.objects.get_for_model(Dossier)
-        label = actor_label(self.actor)
-        for planned in new:
-            dossier = planned.dossier
-            for child in (*planned.documents, *planned.visits, *planned.events):
-                child.dossier = dossier
-            documents += planned.documents
-            visits += planned.visits
-            events += planned.events
-            audit.append(
-                AuditRecord(
-                    actor=self.actor if self.actor is not None and self.actor.pk else None,
-                    actor_label=label,
-                    action="dossier.import",
-                    object_type=dossier_type,
-                    object_id=str(dossier.pk),
-                    object_repr=dossier.code,
-                    after={
-                        "code": dossier.code,
-                        "status": dossier.status,
-                        "events": len(planned.events),
-                    },
-                    agency_id=dossier.agency_id,
-                    unit_path=dossier.unit_path,
-                    source=self.source,
-                )
-            )
-            if planned.counter is not None:
-                agency, day, sequence = planned.counter
-                key = (agency.pk, day)
-                self.counters[key] = max(self.counters.get(key, 0), sequence)
-        DossierDocument.objects.bulk_create(documents)
-        StepVisit.objects.bulk_create(visits)
-        DossierEvent.objects.bulk_create(events)  # inserts only: events are append-only
-        AuditRecord.objects.bulk_create(audit)
-        self.created += len(new)
-
-    def _advance_counters(self) -> None:
-        """New codes for an agency and day continue after the imported ones."""
-        for (agency_id, day), sequence in sorted(self.counters.items()):
-            counter, created = DossierCodeCounter.objects.get_or_create(
-                agency_id=agency_id, day=day, defaults={"last": sequence}
-            )
-            if not created and counter.last < sequence:
-                DossierCodeCounter.objects.filter(pk=counter.pk).update(
-                    last=Greatest("last", Value(sequence))
-                )
-
-
-def _numbered_lines(stream: IO[str] | IO[bytes]) -> Iterator[tuple[int, str] | LineError]:
-    for number, raw in enumerate(stream, start=1):
-        if isinstance(raw, bytes):
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                yield LineError(number, f"not UTF-8 ({exc.reason} at byte {exc.start})")
-                continue
-        else:
-            text = raw
-        if number == 1:
-            text = text.removeprefix("\ufeff")
-        if text.strip():
-            yield number, text
-
-
-def import_dossiers(
-    stream: IO[str] | IO[bytes], *, actor: User | None = None, source: str = "cli"
-) -> ImportResult:
-    """Import the JSON Lines in `stream` in one transaction: dossiers whose code is already
-    present are skipped; if any line is wrong nothing is written and every bad line is in
-    `errors`. Administrators only (`actor=None` is the system, e.g. the console command)."""
-    require_admin(actor)
-    importer = _Importer(actor=actor, source=source)
-
-    def lines() -> Iterator[tuple[int, str]]:
-        for item in _numbered_lines(stream):
-            if isinstance(item, LineError):
-                importer.errors.append(item)
-            else:
-                yield item
-
-    try:
-        with transaction.atomic():
-            importer.run(lines())
-            if importer.errors:
-                raise _Rejected()
-    except _Rejected:
-        errors = sorted(importer.errors, key=lambda e: e.line)
-        return ImportResult(created=0, skipped=0, errors=tuple(errors))
-    return ImportResult(created=importer.created, skipped=importer.skipped)
-
-
-__all__ = [
-    "FORMAT",
-    "ImportResult",
-    "LineError",
-    "dossier_record",
-    "export_dossiers",
-    "import_dossiers",
-]
