@@ -26,7 +26,8 @@ from tinhso.core.scoping import scope as restrict
 from tinhso.dossiers.models import Dossier
 from tinhso.ioc import formulas, indicators
 from tinhso.ioc.drilldown import Drilldown, drilldown
-from tinhso.ioc.facts import MONTH, Facts, late_rules_q, overdue_q, sum_flows
+from tinhso.ioc.facts import Facts, late_rules_q, overdue_q
+from tinhso.ioc.flows import MONTH, sum_flows
 from tinhso.ioc.formulas import Flow, OpenAtEnd, OpenNow, Ratings, Value
 from tinhso.ioc.index766 import (
     NATIONAL_INDEX,
@@ -185,7 +186,7 @@ GROUP_KEYS: dict[ScopeKind, tuple[str, str]] = {
 #: when a formula asks for it (correct, one query or a few per part).
 GROUPED_INPUTS = frozenset({Input.FLOW, Input.OPEN_NOW, Input.OPEN_AT_END, Input.RATINGS})
 #: The formulas that read the flow's sums of the fully online procedures
-#: (`facts.PROCEDURE_FLOW_FIELDS`); a breakdown without them skips those sums.
+#: (`flows.PROCEDURE_FLOW_FIELDS`); a breakdown without them skips those sums.
 PROCEDURE_SUM_FORMULAS = frozenset({formulas.full_online_dossiers})
 
 

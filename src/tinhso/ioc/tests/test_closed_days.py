@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from tinhso.dossiers.tests import conftest as dossier_fixtures
 from tinhso.ioc import closed_days, rollups
-from tinhso.ioc.facts import MONTH, sum_flows
+from tinhso.ioc.flows import MONTH, sum_flows
 from tinhso.ioc.scopes import Scope, ScopeKind, resolve_for_system
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""The flow sums (`facts.sum_flows`): read from the agency rollups where the scope allows and
+"""The flow sums (`flows.sum_flows`): read from the agency rollups where the scope allows and
 from the daily rollups otherwise, the fully online procedures' sums by procedure id (or by
 the others' ids, subtracted) — always the same numbers as summing the daily rollups with the
 catalog's levels of today."""
@@ -14,7 +14,7 @@ from django.db.models import Q
 
 from tinhso.catalog.models import Procedure
 from tinhso.ioc import rollups
-from tinhso.ioc.facts import MONTH, sum_flows
+from tinhso.ioc.flows import MONTH, sum_flows
 from tinhso.ioc.formulas import Flow
 from tinhso.ioc.models import COUNTERS, AgencyDailyRollup, DailyRollup
 from tinhso.ioc.scopes import Scope, ScopeKind, resolve_for_system
