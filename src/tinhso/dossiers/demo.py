@@ -595,7 +595,7 @@ def load_demo_dossiers(
         if fate in ("to_receive", "refused"):
             channel = rng.choice((Channel.ONLINE, Channel.ONLINE, Channel.POST))
         else:
-            channel = rng.choice((Channel.DESK, Channel.DESK, Channel.ONLINE))
+            channel = rng.choice((Channel.DESK, Channel.ONLINE, Channel.ONLINE))  # as the history
         if fate in RECENT_FATES:
             back = rng.randint(0, 4)
         elif fate == "stuck":
