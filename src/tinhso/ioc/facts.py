@@ -51,7 +51,7 @@ from tinhso.dossiers.states import (
 )
 from tinhso.ioc import closed_days
 from tinhso.ioc import formulas as f
-from tinhso.ioc.flows import _sum, sum_flows
+from tinhso.ioc.flows import sum_flows, sum_of
 from tinhso.ioc.indicators import Input
 from tinhso.ioc.models import DailyRollup
 from tinhso.ioc.periods import Period
@@ -462,7 +462,7 @@ class Facts:
             self.scope.dossier_q("dossier__"), created_at__gte=self.start, created_at__lt=self.end
         ).aggregate(
             count=Count("pk"),
-            total=_sum("overall"),
+            total=sum_of("overall"),
             satisfied=Count("pk", filter=Q(overall__gte=4)),
             negative=Count("pk", filter=Q(overall__lte=2)),
         )

@@ -27,7 +27,8 @@ from tinhso.ioc.models import COUNTERS, AgencyDailyRollup, DailyRollup
 from tinhso.ioc.scopes import ResolvedScope
 
 
-def _sum(expression: Any, condition: Q | None = None) -> Coalesce:
+def sum_of(expression: Any, condition: Q | None = None) -> Coalesce:
+    """SUM of `expression` (over the rows matching `condition`), 0 rather than NULL."""
     return Coalesce(
         Sum(expression, filter=condition, output_field=BigIntegerField()),
         Value(0),
@@ -47,11 +48,11 @@ def flow_aggregates() -> dict[str, Any]:
     """The sums of a `Flow` that need neither department, official nor procedure (the
     aliases are `sum_<field>`: they may not shadow the columns they sum)."""
     online = Q(channel=Channel.ONLINE)
-    aggregates = {name: _sum(name) for name in COUNTERS}
+    aggregates = {name: sum_of(name) for name in COUNTERS}
     aggregates.update(
-        submitted_online=_sum("submitted", online),
-        received_online=_sum("received", online),
-        done_online_electronic=_sum(F("done_rejected") + F("result_digitised"), online),
+        submitted_online=sum_of("submitted", online),
+        received_online=sum_of("received", online),
+        done_online_electronic=sum_of(F("done_rejected") + F("result_digitised"), online),
     )
     return {f"sum_{k}": v for k, v in aggregates.items()}
 
@@ -59,8 +60,8 @@ def flow_aggregates() -> dict[str, Any]:
 def procedure_flow_aggregates() -> dict[str, Any]:
     """The sums of `PROCEDURE_FLOW_FIELDS` over rows already limited to some procedures."""
     return {
-        "sum_received_full_online_procedure": _sum("received"),
-        "sum_received_online_full_online_procedure": _sum("received", Q(channel=Channel.ONLINE)),
+        "sum_received_full_online_procedure": sum_of("received"),
+        "sum_received_online_full_online_procedure": sum_of("received", Q(channel=Channel.ONLINE)),
     }
 
 
@@ -176,4 +177,5 @@ __all__ = [
     "flow_aggregates",
     "procedure_flow_aggregates",
     "sum_flows",
+    "sum_of",
 ]

@@ -13,9 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import BigIntegerField, Count, Q, QuerySet, Sum
-from django.db.models import Value as V
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,7 +25,7 @@ from tinhso.dossiers.models import Dossier
 from tinhso.ioc import formulas, indicators
 from tinhso.ioc.drilldown import Drilldown, drilldown
 from tinhso.ioc.facts import Facts, late_rules_q, overdue_q
-from tinhso.ioc.flows import MONTH, sum_flows
+from tinhso.ioc.flows import MONTH, sum_flows, sum_of
 from tinhso.ioc.formulas import Flow, OpenAtEnd, OpenNow, Ratings, Value
 from tinhso.ioc.index766 import (
     NATIONAL_INDEX,
@@ -190,14 +188,6 @@ GROUPED_INPUTS = frozenset({Input.FLOW, Input.OPEN_NOW, Input.OPEN_AT_END, Input
 PROCEDURE_SUM_FORMULAS = frozenset({formulas.full_online_dossiers})
 
 
-def _coalesced_sum(expression: Any, condition: Q | None = None) -> Coalesce:
-    return Coalesce(
-        Sum(expression, filter=condition, output_field=BigIntegerField()),
-        V(0),
-        output_field=BigIntegerField(),
-    )
-
-
 def _add_flows(a: Flow, b: Flow) -> Flow:
     return Flow(**{k: getattr(a, k) + getattr(b, k) for k in Flow.__dataclass_fields__})
 
@@ -348,7 +338,7 @@ def grouped_facts(
         .values(f"dossier__{dossier_key}")
         .annotate(
             count=Count("pk"),
-            total=_coalesced_sum("overall"),
+            total=sum_of("overall"),
             satisfied=Count("pk", filter=Q(overall__gte=4)),
             negative=Count("pk", filter=Q(overall__lte=2)),
         )

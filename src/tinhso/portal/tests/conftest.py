@@ -1,13 +1,12 @@
 """Fixtures of the portal tests: the demo province's catalog (about 250 real procedures),
-the dossier desk of `tinhso.dossiers` for tracking and "my dossiers", and a clean cache
-(the tracking rate limit lives there)."""
+the dossier desk of `tinhso.dossiers` for tracking and "my dossiers", and a fresh search
+index (the root conftest clears the cache, where the tracking rate limit lives)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from django.core.cache import cache
 
 from tinhso.conftest import data_for_module
 from tinhso.dossiers.tests.conftest import desk  # noqa: F401
@@ -15,11 +14,9 @@ from tinhso.portal import search
 
 
 @pytest.fixture(autouse=True)
-def _clean_cache_and_index():
-    cache.clear()
+def _fresh_search_index():
     search.invalidate_index()
     yield
-    cache.clear()
     search.invalidate_index()
 
 
